@@ -1,0 +1,2 @@
+/* test_exec.c: placeholder, being written. */
+int main(void) { return 77; }

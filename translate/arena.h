@@ -1,0 +1,1 @@
+/* translate/arena.h: placeholder, being written. */

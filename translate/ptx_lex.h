@@ -1,0 +1,1 @@
+/* translate/ptx_lex.h: placeholder, being written. */

@@ -1,0 +1,1 @@
+/* vendors/cpu/cpu.h: placeholder, being written. */

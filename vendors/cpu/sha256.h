@@ -1,0 +1,1 @@
+/* vendors/cpu/sha256.h: placeholder, being written. */
