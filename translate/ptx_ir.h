@@ -121,6 +121,7 @@ typedef struct ptx_var {
     ptx_init_reloc *relocs;
     uint32_t nrelocs;
     uint32_t line;      /* PTX text line of the declaration */
+    bool managed;       /* .attribute(.managed) */
 } ptx_var;
 
 /* A virtual register. `%r<18>` declares %r0 .. %r17, each one ptx_reg. */
@@ -173,6 +174,8 @@ typedef enum ptx_operand_kind {
     PTX_OPND_LABEL,   /* label: index into the function's labels */
     PTX_OPND_SINK,    /* _ */
     PTX_OPND_LIST,    /* (a, b, ...) in call: elems[0..nelems) */
+    PTX_OPND_BRACKET, /* [a, b, ...] with several elements (tex/suld/sust operands:
+                         [texref, {coords}]): elems[0..nelems) */
 } ptx_operand_kind;
 
 typedef struct ptx_operand ptx_operand;
@@ -187,7 +190,7 @@ struct ptx_operand {
     ptx_sreg sreg;
     uint32_t sreg_comp;
     const char *symbol;  /* SYMBOL, or ADDR base symbol (NULL if none) */
-    int64_t offset;      /* ADDR: constant byte offset */
+    int64_t offset;      /* ADDR: constant byte offset; SYMBOL: written as sym+offset */
     int32_t label;       /* LABEL */
     ptx_operand *elems;  /* VEC, LIST */
     uint32_t nelems;
@@ -214,7 +217,24 @@ typedef struct ptx_instr {
     uint32_t loc_file;         /* last .loc before this instruction: file index, 0 = none */
     uint32_t loc_line;
     const char *text;          /* the instruction as written, for error messages */
+    /* Type modifiers past the third (mma...f32.f16.f16.f32) are also kept, in order,
+     * in mods[]; a second state space (cp.async.ca.shared.global) likewise. */
 } ptx_instr;
+
+/* Operand layouts the parser fixes for the instructions with special syntax:
+ *   call   ops[0] LIST of return operands (0 elements when none), ops[1] the callee
+ *          (SYMBOL, or REG for an indirect call), ops[2] LIST of arguments, and for an
+ *          indirect call ops[3]: SYMBOL naming one of the function's protos[], or a
+ *          LIST of SYMBOLs (the possible targets). nops is 3, or 4 when indirect.
+ *   brx    ops[0] the index, ops[1] LIST of LABELs (the .branchtargets table).
+ *   bra    ops[0] LABEL.
+ *   setp   with two destinations `%p|%q`: ops[0] is a VEC of 2 elements.
+ *   tex/tld4/suld/sust/txq  `[tex, {coords}]` is a BRACKET operand.
+ * Registers, variables and parameters declared inside nested `{ }` scopes (call
+ * sequences repeat `.param .b32 param0;`) get a function-unique name ("param0$2") and
+ * every reference inside the scope uses it. SYMBOL operands name, in lookup order, a
+ * variable of the function (vars[]), a parameter or return value of the function, a
+ * module variable, or a function. */
 
 /* True when the instruction carries modifier `mod` (without the dot). */
 bool ptx_instr_has_mod(const ptx_instr *ins, const char *mod);
@@ -246,6 +266,10 @@ typedef struct ptx_block {
     uint32_t nsucc;
     int32_t *preds;
     uint32_t npreds;
+    /* Every successor: the same as succ[] except after brx.idx, whose block has one
+     * successor per distinct branch target (succ[] then holds only the first two). */
+    int32_t *all_succ;
+    uint32_t nall_succ;
 } ptx_block;
 
 typedef struct ptx_function {
@@ -272,6 +296,12 @@ typedef struct ptx_function {
     uint32_t maxntid[3], reqntid[3], minnctapersm, maxnreg, maxclusterrank;
     bool noreturn;
     uint32_t line;
+    /* `name: .callprototype (rets) _ (params);` declarations of the body: each one a
+     * ptx_function with has_body false; an indirect call's ops[3] names one. */
+    struct ptx_function *protos;
+    uint32_t nprotos;
+    uint32_t reqnctapercluster[3];
+    bool explicitcluster;
 } ptx_function;
 
 typedef struct ptx_file {
@@ -291,7 +321,16 @@ typedef struct ptx_module {
     ptx_file *files;
     uint32_t nfiles;
     struct ptx_arena *arena;               /* owns everything above */
+    /* Filled by ptx_link: module-private symbols renamed because another input module
+     * had a symbol of the same name. `module` indexes the ptx_link inputs. */
+    struct ptx_link_rename *renames;
+    uint32_t nrenames;
 } ptx_module;
+
+typedef struct ptx_link_rename {
+    uint32_t module;
+    const char *old_name, *new_name;
+} ptx_link_rename;
 
 /* ---- entry points ------------------------------------------------------------ */
 

@@ -29,7 +29,7 @@
 #include "translate/ptx_ir.h"
 
 #define CUSHIM_VENDOR_ABI_MAJOR 1
-#define CUSHIM_VENDOR_ABI_MINOR 0
+#define CUSHIM_VENDOR_ABI_MINOR 1
 #define CUSHIM_VENDOR_ABI ((CUSHIM_VENDOR_ABI_MAJOR << 16) | CUSHIM_VENDOR_ABI_MINOR)
 
 typedef uint64_t cushim_dptr;
@@ -61,6 +61,7 @@ typedef struct cushim_device_info {
     bool integrated;                   /* shares memory with the host */
     int pci_bus, pci_device, pci_domain;
     uint8_t uuid[16];
+    uint32_t warp_size;                /* (ABI 1.1) 32 on NVIDIA; 0 from older backends */
 } cushim_device_info;
 
 /* A module handed to a backend: linked IR plus the device addresses the core has

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CUSHIM_KABI_VERSION 1
+#define CUSHIM_KABI_VERSION 2
 
 struct cushim_block_ctx;
 
@@ -56,6 +56,10 @@ struct cushim_block_ctx {
     uint32_t smid, nsmid;       /* host worker index, worker count */
     uint64_t gridid;
     uint32_t envreg[32];        /* %envreg0..31 */
+    /* (KABI 2) The thread that is running, %tid of it: generated code stores it before
+     * calling a service (printf, assert, fault...) so messages name the thread. The
+     * runtime sets it to UINT32_MAX ("unknown") when a block starts. */
+    uint32_t tid[3];
 };
 
 /* One kernel of a generated module. */

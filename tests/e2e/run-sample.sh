@@ -1,0 +1,91 @@
+#!/bin/sh
+# run-sample.sh: end-to-end test of one self-checking CUDA sample: build it with nvcc
+# in each link mode, run each binary under `cushim run` on each backend, and require
+# exit status 0, the "NAME: PASSED" verdict and every `sample-expect:` line of the
+# source in the output.
+#
+# Usage (from make check): run-sample.sh samples/NAME.cu
+# Directives read from the sample's source:
+#   // sample-sources: other.cu ...   extra translation units (same directory)
+#   // sample-modes: shared rdc       link modes to build (default: shared rdc cuda12)
+# Link modes: shared (nvcc -cudart shared), rdc (separate compilation), static (nvcc's
+# default static runtime), cuda12 (CUDA 12 runtime headers and libcudart.so.12 from
+# $CUSHIM_CUDA12_RUNTIME, see fetch-cuda12-runtime.sh; skipped when absent).
+#   // sample-expect: TEXT            a line the run must print
+set -u
+
+src=$1
+name=$(basename "$src" .cu)
+srcdir=$(cd "$(dirname "$src")" && pwd)
+: "${top_builddir:?top_builddir must be set (run through make check)}"
+backends=${CUSHIM_TEST_BACKENDS:-cpu}
+
+if [ -z "${NVCC:-}" ] || ! [ -x "$NVCC" ]; then
+    if [ -n "${CI:-}" ]; then
+        echo "FAIL: nvcc not found and CI is set: end-to-end tests must run in CI"
+        exit 1
+    fi
+    echo "SKIP: nvcc not found (configure with NVCC=/path/to/nvcc to build the samples)"
+    exit 77
+fi
+
+directive() { sed -n "s|^// $1: *||p" "$srcdir/$name.cu"; }
+extra_sources=$(directive sample-sources | tr '\n' ' ')
+modes=$(directive sample-modes)
+[ -n "$modes" ] || modes="shared rdc cuda12"
+cuda12=${CUSHIM_CUDA12_RUNTIME:-$top_builddir/tests/cuda12-runtime}
+
+bindir=$top_builddir/samples/bin
+mkdir -p "$bindir"
+# A private, per-build kernel cache: tests never touch the user's cache.
+export CUSHIM_CACHE_DIR="$top_builddir/tests/kernel-cache"
+mkdir -p -m 700 "$CUSHIM_CACHE_DIR"
+
+status=0
+for mode in $modes; do
+    case $mode in
+        shared) flags="-cudart shared" ;;
+        rdc) flags="-cudart shared -rdc=true" ;;
+        static) flags="-cudart static" ;;
+        cuda12)
+            if ! [ -f "$cuda12/lib/libcudart.so.12" ]; then
+                echo "SKIP: $name (cuda12): no CUDA 12 runtime in $cuda12"
+                continue
+            fi
+            flags="-cudart none -I$cuda12/include -L$cuda12/lib -l:libcudart.so.12" ;;
+        *) echo "FAIL: unknown mode '$mode' in $name.cu"; exit 1 ;;
+    esac
+    bin=$bindir/$name.$mode
+    sources="$srcdir/$name.cu"
+    for s in $extra_sources; do sources="$sources $srcdir/$s"; done
+    # shellcheck disable=SC2086
+    if ! "$NVCC" $flags -Wno-deprecated-gpu-targets -o "$bin" $sources; then
+        echo "FAIL: $name ($mode): nvcc failed"
+        status=1
+        continue
+    fi
+    for backend in $backends; do
+        out=$bindir/$name.$mode.$backend.out
+        "$top_builddir/cli/cushim" run --backend "$backend" -- "$bin" > "$out" 2>&1
+        rc=$?
+        sed "s/^/  [$mode $backend] /" "$out"
+        verdict=ok
+        if [ $rc -ne 0 ]; then
+            verdict="exit status $rc"
+        elif ! grep -q "PASSED" "$out"; then
+            verdict="no PASSED verdict"
+        else
+            directive sample-expect > "$out.expect"
+            while IFS= read -r line; do
+                grep -qF -- "$line" "$out" || verdict="missing expected output: $line"
+            done < "$out.expect"
+        fi
+        if [ "$verdict" = ok ]; then
+            echo "PASS: $name ($mode, $backend)"
+        else
+            echo "FAIL: $name ($mode, $backend): $verdict"
+            status=1
+        fi
+    done
+done
+exit $status
