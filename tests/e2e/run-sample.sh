@@ -7,11 +7,13 @@
 # Usage (from make check): run-sample.sh samples/NAME.cu
 # Directives read from the sample's source:
 #   // sample-sources: other.cu ...   extra translation units (same directory)
-#   // sample-modes: shared rdc       link modes to build (default: shared rdc cuda12)
-# Link modes: shared (nvcc -cudart shared), rdc (separate compilation), static (nvcc's
+#   // sample-modes: shared rdc       link modes to build (default: shared rdc ptds cuda12)
+# Link modes: shared (nvcc -cudart shared), rdc (separate compilation), ptds (the
+# per-thread default stream: _ptds/_ptsz entry points), static (nvcc's
 # default static runtime), cuda12 (CUDA 12 runtime headers and libcudart.so.12 from
 # $CUSHIM_CUDA12_RUNTIME, see fetch-cuda12-runtime.sh; skipped when absent).
 #   // sample-expect: TEXT            a line the run must print
+#   // sample-flags: FLAGS            extra nvcc flags
 set -u
 
 src=$1
@@ -32,7 +34,8 @@ fi
 directive() { sed -n "s|^// $1: *||p" "$srcdir/$name.cu"; }
 extra_sources=$(directive sample-sources | tr '\n' ' ')
 modes=$(directive sample-modes)
-[ -n "$modes" ] || modes="shared rdc cuda12"
+[ -n "$modes" ] || modes="shared rdc ptds cuda12"
+extra_flags=$(directive sample-flags | tr '\n' ' ')
 cuda12=${CUSHIM_CUDA12_RUNTIME:-$top_builddir/tests/cuda12-runtime}
 
 bindir=$top_builddir/samples/bin
@@ -46,6 +49,7 @@ for mode in $modes; do
     case $mode in
         shared) flags="-cudart shared" ;;
         rdc) flags="-cudart shared -rdc=true" ;;
+        ptds) flags="-cudart shared --default-stream per-thread" ;;
         static) flags="-cudart static" ;;
         cuda12)
             if ! [ -f "$cuda12/lib/libcudart.so.12" ]; then
@@ -59,7 +63,7 @@ for mode in $modes; do
     sources="$srcdir/$name.cu"
     for s in $extra_sources; do sources="$sources $srcdir/$s"; done
     # shellcheck disable=SC2086
-    if ! "$NVCC" $flags -Wno-deprecated-gpu-targets -o "$bin" $sources; then
+    if ! "$NVCC" $flags $extra_flags -Wno-deprecated-gpu-targets -o "$bin" $sources; then
         echo "FAIL: $name ($mode): nvcc failed"
         status=1
         continue
