@@ -1,6 +1,7 @@
 /* main.c: the `cushim` command: `run` a CUDA program on cushim's libcudart (by
- * setting up the dynamic loader and exec'ing it), list `backends` and their devices.
- * Exit status 2 means a usage error; `run` exits with the program's own status. */
+ * setting up the dynamic loader and exec'ing it), list `backends` and their devices,
+ * and dispatch `triage`, `report` and `compare`. Exit status 2 means a usage error;
+ * `run` exits with the program's own status. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/report.h"
+#include "cli/triage.h"
 #include "shim/log.h"
 #include "vendors/vendor.h"
 
@@ -37,9 +40,14 @@ static const char usage_text[] =
     "                 run PROGRAM with cushim's libcudart; its kernels run on the\n"
     "                 chosen backend (default: $CUSHIM_BACKEND, else cpu)\n"
     "  backends       list the built-in backends and their devices\n"
-    "  triage         read binaries without running them (not yet available)\n"
-    "  report         render a run report (not yet available)\n"
-    "  compare        compare two run reports (not yet available)\n"
+    "  triage [--json FILE] [--backend NAME]... [--jobs N] PATH...\n"
+    "                 read executables and libraries without running them and say,\n"
+    "                 per backend, whether they run and what blocks them\n"
+    "  report FILE.json [--html OUT]\n"
+    "                 show a run report or a triage report as tables (and HTML)\n"
+    "  compare A.json B.json [--html OUT]\n"
+    "                 two run reports side by side: kernel time ratios, API call\n"
+    "                 differences, what failed on one side, porting friction\n"
     "  help           show this help\n"
     "\n"
     "Options:\n"
@@ -360,10 +368,12 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "backends") == 0)
         return cmd_backends(argc - 1, argv + 1);
-    if (strcmp(cmd, "triage") == 0 || strcmp(cmd, "report") == 0 || strcmp(cmd, "compare") == 0) {
-        fprintf(stderr, "cushim: '%s' is not yet available in this version\n", cmd);
-        return EXIT_USAGE;
-    }
+    if (strcmp(cmd, "triage") == 0)
+        return cushim_cmd_triage(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cushim_cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return cushim_cmd_compare(argc - 1, argv + 1);
     if (cmd[0] == '-')
         usage_error("unknown option '%s'", cmd);
     else

@@ -58,6 +58,7 @@ typedef enum triage_verdict {
     TRIAGE_RUNS,
     TRIAGE_RUNS_DEGRADED,
     TRIAGE_CANNOT_RUN,
+    TRIAGE_REPLACED,         /* the file is a CUDA runtime library cushim stands in for */
 } triage_verdict;
 
 const char *triage_verdict_name(triage_verdict v); /* "RUNS", "RUNS-DEGRADED" ... */
@@ -151,8 +152,9 @@ typedef struct triage_file {
     bool cudart_static;
     triage_strlist static_evidence;
     char *toolkit;              /* "13.0" from the cubins' tool notes, or NULL */
-    char *toolkit_source;       /* where toolkit came from */
     bool driver_api;
+    bool driver_dlopen;         /* names libcuda.so.1 and driver entry points in its data:
+                                   loads the driver itself at run time */
     triage_strlist driver_imports;
     triage_strlist libraries;   /* CUDA libraries NEEDED: "libcublas.so.13" */
 
@@ -166,6 +168,8 @@ typedef struct triage_file {
     char *fatbin_error;
     triage_kernel *kernels;
     size_t nkernels, kernels_cap;
+    size_t *kernel_slots;       /* index by name: kernel position + 1 */
+    size_t kernel_nslots;
     uint32_t ptx_modules;       /* PTX texts parsed */
     uint32_t sass_only_kernels;
     triage_strlist sass_only_notes; /* "SASS only for sm_75, 3 kernels" per container */
@@ -177,6 +181,9 @@ typedef struct triage_file {
     triage_counter calls;       /* callee names */
     triage_counter features;    /* category -> instructions */
     uint64_t instructions;
+
+    bool not_elf;            /* scanned and found not to be ELF: dropped from the report */
+    bool scanned;            /* the scan has run (or the path was judged unreadable) */
 
     triage_verdict verdict[TRIAGE_MAX_BACKENDS];
     triage_issue_list blockers[TRIAGE_MAX_BACKENDS];
@@ -193,13 +200,20 @@ typedef struct triage_run {
     uint64_t skipped_links;     /* symbolic links met inside directories */
     uint64_t skipped_other;     /* devices, sockets ... */
     uint64_t unreadable;
+    unsigned jobs;              /* files scanned in parallel */
     double seconds;
 } triage_run;
+
+/* A run with every known backend, the built-in ones selected (triage.c). */
+void triage_run_init(triage_run *run);
+void triage_run_free(triage_run *run);
 
 /* Scanning (triage_scan.c): fill `f` from the file at f->path. Never fails: problems
  * end up in f->state/f->error/f->warnings. Returns false for a non-ELF file (not to be
  * listed). */
 bool triage_scan_file(triage_run *run, triage_file *f);
+/* The same for an image already in memory (`size` bytes, any content). */
+bool triage_scan_image(triage_run *run, triage_file *f, const void *image, size_t size);
 /* Decide verdicts and issues for every backend of the run. */
 void triage_judge(triage_run *run, triage_file *f);
 void triage_file_free(triage_file *f);

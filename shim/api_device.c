@@ -280,10 +280,11 @@ cudaError_t cushim_impl_cudaDeviceGetStreamPriorityRange(int *leastPriority, int
 
 cudaError_t cushim_impl_cudaDeviceSynchronize(void)
 {
-    cudaError_t e = cushim__init();
+    int dev;
+    cudaError_t e = cushim__current_device(&dev);
     if (e != cudaSuccess)
         return e;
-    return cushim__sync_point();
+    return cushim__device_wait(dev);
 }
 
 cudaError_t cushim_impl_cudaDeviceReset(void)
@@ -292,7 +293,10 @@ cudaError_t cushim_impl_cudaDeviceReset(void)
     cudaError_t e = cushim__current_device(&dev);
     if (e != cudaSuccess)
         return e;
-    fflush(stdout);
+    if (cushim__in_stream_worker())
+        return cudaErrorNotPermitted;
+    /* Outstanding work completes before the device's memory goes. */
+    cushim__drain_all();
     cushim__alloc_release_device(dev);
     cushim__reset_errors();
     cushim__device_state *ds = cushim__device_state_of(dev);

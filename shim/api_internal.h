@@ -22,6 +22,11 @@ bool cushim__api_precheck(unsigned id, cudaError_t *r);
  * it; CUSHIM_STRICT=1 aborts instead. */
 void cushim__api_unsupported(unsigned id);
 
+/* Around the implementation of a `_ptsz`/`_ptds` entry point: the default stream of
+ * the call is this thread's per-thread stream. enter returns the previous setting. */
+bool cushim__ptds_enter(void);
+void cushim__ptds_leave(bool previous);
+
 /* Record a failed call as this thread's last error (cudaGetLastError). */
 void cushim__record_error(cudaError_t e);
 

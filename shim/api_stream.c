@@ -1,69 +1,18 @@
-/* api_stream.c: streams, events, host callbacks, and a few stateless calls (profiler
- * markers, channel descriptors).
- *
- * Execution is synchronous: every operation has completed when the call that enqueues
- * it returns, which CUDA's semantics allow (a stream is an ordering guarantee, not a
- * promise of concurrency). Hence queries always answer "done", synchronisation only
- * reports pending kernel faults and flushes device printf, and an event records the
- * monotonic clock at the moment it is recorded. */
+/* api_stream.c: the stream, event and host-callback API: argument checks over the
+ * stream engine (core_stream.c), which runs each stream's work on its own thread.
+ * Error codes follow NVIDIA's runtime: a bad handle is cudaErrorInvalidResourceHandle,
+ * a bad pointer or flag cudaErrorInvalidValue, pending work cudaErrorNotReady. */
 #include <pthread.h>
 #include <stdlib.h>
-#include <uthash.h>
 
 #include "shim/api_gen.h"
 #include "shim/core.h"
+#include "shim/core_stream.h"
 #include "shim/log.h"
 
-typedef struct stream_obj {
-    struct stream_obj *self;     /* key */
-    unsigned flags;
-    int priority;
-    int device;
-    unsigned long long id;
-    UT_hash_handle hh;
-} stream_obj;
-
-typedef struct event_obj {
-    struct event_obj *self;      /* key */
-    unsigned flags;
-    bool recorded;
-    uint64_t time_ns;
-    UT_hash_handle hh;
-} event_obj;
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static stream_obj *streams;
-static event_obj *events;
-static unsigned long long next_stream_id = 3; /* 0..2: legacy and per-thread defaults */
-
-static stream_obj *find_stream(cudaStream_t s)
-{
-    stream_obj *o = NULL, *key = (stream_obj *)s;
-    HASH_FIND_PTR(streams, &key, o);
-    return o;
-}
-
-static event_obj *find_event(cudaEvent_t e)
-{
-    event_obj *o = NULL, *key = (event_obj *)e;
-    HASH_FIND_PTR(events, &key, o);
-    return o;
-}
-
-static bool is_default_stream(cudaStream_t s)
-{
-    return s == NULL || s == cudaStreamLegacy || s == cudaStreamPerThread;
-}
-
-cudaError_t cushim__stream_check(cudaStream_t s)
-{
-    if (is_default_stream(s))
-        return cudaSuccess;
-    pthread_mutex_lock(&lock);
-    bool ok = find_stream(s) != NULL;
-    pthread_mutex_unlock(&lock);
-    return ok ? cudaSuccess : cudaErrorInvalidResourceHandle;
-}
+/* Priorities as on current NVIDIA GPUs: [greatest, least] = [-5, 0]. */
+#define PRIORITY_GREATEST (-5)
+#define PRIORITY_LEAST 0
 
 /* ---- streams -------------------------------------------------------------------------- */
 
@@ -72,24 +21,12 @@ cudaError_t cushim_impl_cudaStreamCreateWithPriority(cudaStream_t *pStream, unsi
 {
     if (!pStream || (flags & ~cudaStreamNonBlocking))
         return cudaErrorInvalidValue;
-    int dev;
-    cudaError_t e = cushim__current_device(&dev);
-    if (e != cudaSuccess)
-        return e;
-    stream_obj *o = calloc(1, sizeof *o);
-    if (!o)
-        return cudaErrorMemoryAllocation;
-    o->self = o;
-    o->flags = flags;
-    /* CUDA clamps priorities into [greatest, least] = [-5, 0]. */
-    o->priority = priority > 0 ? 0 : (priority < -5 ? -5 : priority);
-    o->device = dev;
-    pthread_mutex_lock(&lock);
-    o->id = next_stream_id++;
-    HASH_ADD_PTR(streams, self, o);
-    pthread_mutex_unlock(&lock);
-    *pStream = (cudaStream_t)o;
-    return cudaSuccess;
+    /* CUDA clamps priorities into the supported range. */
+    if (priority > PRIORITY_LEAST)
+        priority = PRIORITY_LEAST;
+    if (priority < PRIORITY_GREATEST)
+        priority = PRIORITY_GREATEST;
+    return cushim__stream_create(pStream, flags, priority);
 }
 
 cudaError_t cushim_impl_cudaStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
@@ -107,125 +44,97 @@ cudaError_t cushim_impl_cudaStreamDestroy(cudaStream_t stream)
     cudaError_t e = cushim__init();
     if (e != cudaSuccess)
         return e;
-    if (is_default_stream(stream))
+    if (stream == NULL || stream == cudaStreamLegacy || stream == cudaStreamPerThread)
         return cudaErrorInvalidResourceHandle;
-    pthread_mutex_lock(&lock);
-    stream_obj *o = find_stream(stream);
-    if (o)
-        HASH_DEL(streams, o);
-    pthread_mutex_unlock(&lock);
-    if (!o)
-        return cudaErrorInvalidResourceHandle;
-    free(o);
-    return cudaSuccess;
+    return cushim__stream_destroy(stream);
 }
 
 cudaError_t cushim_impl_cudaStreamSynchronize(cudaStream_t stream)
 {
     cudaError_t e = cushim__init();
-    if (e == cudaSuccess)
-        e = cushim__stream_check(stream);
-    return e != cudaSuccess ? e : cushim__sync_point();
+    return e != cudaSuccess ? e : cushim__stream_wait(cushim__ptsz(stream));
 }
 
 cudaError_t cushim_impl_cudaStreamQuery(cudaStream_t stream)
 {
     cudaError_t e = cushim__init();
-    if (e == cudaSuccess)
-        e = cushim__stream_check(stream);
-    return e != cudaSuccess ? e : cushim__sync_point();
+    return e != cudaSuccess ? e : cushim__stream_query(cushim__ptsz(stream));
 }
 
 cudaError_t cushim_impl_cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
 {
     cudaError_t e = cushim__init();
-    if (e == cudaSuccess)
-        e = cushim__stream_check(stream);
     if (e != cudaSuccess)
         return e;
-    if (flags > 1)  /* cudaEventWaitDefault / cudaEventWaitExternal */
+    if (flags & ~1u)  /* cudaEventWaitDefault / cudaEventWaitExternal */
         return cudaErrorInvalidValue;
-    pthread_mutex_lock(&lock);
-    bool ok = find_event(event) != NULL;
-    pthread_mutex_unlock(&lock);
-    return ok ? cudaSuccess : cudaErrorInvalidResourceHandle;
+    if (!event)
+        return cudaErrorInvalidResourceHandle;
+    cushim__work w = {.kind = CUSHIM_WORK_EVENT_WAIT, .u.event.event = event};
+    return cushim__submit(cushim__ptsz(stream), &w, 0);
+}
+
+/* Read one property of a stream handle under the engine's lock. */
+typedef enum stream_prop { PROP_FLAGS, PROP_PRIORITY, PROP_DEVICE, PROP_ID } stream_prop;
+
+static cudaError_t stream_property(cudaStream_t h, stream_prop what, unsigned long long *out)
+{
+    int dev;
+    cudaError_t e = cushim__current_device(&dev);
+    if (e != cudaSuccess)
+        return e;
+    pthread_mutex_lock(&cushim__q_lock);
+    cushim__stream *s = cushim__stream_lookup_locked(cushim__ptsz(h), dev);
+    if (s) {
+        switch (what) {
+        case PROP_FLAGS: *out = s->flags; break;
+        case PROP_PRIORITY: *out = (unsigned long long)(long long)s->priority; break;
+        case PROP_DEVICE: *out = (unsigned long long)s->device; break;
+        case PROP_ID: *out = s->id; break;
+        }
+    }
+    pthread_mutex_unlock(&cushim__q_lock);
+    return s ? cudaSuccess : cudaErrorInvalidResourceHandle;
 }
 
 cudaError_t cushim_impl_cudaStreamGetFlags(cudaStream_t hStream, unsigned int *flags)
 {
     if (!flags)
         return cudaErrorInvalidValue;
-    cudaError_t e = cushim__init();
-    if (e != cudaSuccess)
-        return e;
-    if (is_default_stream(hStream)) {
-        *flags = cudaStreamDefault;
-        return cudaSuccess;
-    }
-    pthread_mutex_lock(&lock);
-    stream_obj *o = find_stream(hStream);
-    if (o)
-        *flags = o->flags;
-    pthread_mutex_unlock(&lock);
-    return o ? cudaSuccess : cudaErrorInvalidResourceHandle;
+    unsigned long long v;
+    cudaError_t e = stream_property(hStream, PROP_FLAGS, &v);
+    if (e == cudaSuccess)
+        *flags = (unsigned)v;
+    return e;
 }
 
 cudaError_t cushim_impl_cudaStreamGetPriority(cudaStream_t hStream, int *priority)
 {
     if (!priority)
         return cudaErrorInvalidValue;
-    cudaError_t e = cushim__init();
-    if (e != cudaSuccess)
-        return e;
-    if (is_default_stream(hStream)) {
-        *priority = 0;
-        return cudaSuccess;
-    }
-    pthread_mutex_lock(&lock);
-    stream_obj *o = find_stream(hStream);
-    if (o)
-        *priority = o->priority;
-    pthread_mutex_unlock(&lock);
-    return o ? cudaSuccess : cudaErrorInvalidResourceHandle;
+    unsigned long long v;
+    cudaError_t e = stream_property(hStream, PROP_PRIORITY, &v);
+    if (e == cudaSuccess)
+        *priority = (int)(long long)v;
+    return e;
 }
 
 cudaError_t cushim_impl_cudaStreamGetDevice(cudaStream_t hStream, int *device)
 {
     if (!device)
         return cudaErrorInvalidValue;
-    int dev;
-    cudaError_t e = cushim__current_device(&dev);
-    if (e != cudaSuccess)
-        return e;
-    if (is_default_stream(hStream)) {
-        *device = dev;
-        return cudaSuccess;
-    }
-    pthread_mutex_lock(&lock);
-    stream_obj *o = find_stream(hStream);
-    if (o)
-        *device = o->device;
-    pthread_mutex_unlock(&lock);
-    return o ? cudaSuccess : cudaErrorInvalidResourceHandle;
+    unsigned long long v;
+    cudaError_t e = stream_property(hStream, PROP_DEVICE, &v);
+    if (e == cudaSuccess)
+        *device = (int)v;
+    return e;
 }
 
 cudaError_t cushim_impl_cudaStreamGetId(cudaStream_t hStream, unsigned long long *streamId)
 {
     if (!streamId)
         return cudaErrorInvalidValue;
-    cudaError_t e = cushim__init();
-    if (e != cudaSuccess)
-        return e;
-    if (is_default_stream(hStream)) {
-        *streamId = hStream == cudaStreamPerThread ? 2 : 1;
-        return cudaSuccess;
-    }
-    pthread_mutex_lock(&lock);
-    stream_obj *o = find_stream(hStream);
-    if (o)
-        *streamId = o->id;
-    pthread_mutex_unlock(&lock);
-    return o ? cudaSuccess : cudaErrorInvalidResourceHandle;
+    return stream_property(hStream, PROP_ID, streamId);
 }
 
 cudaError_t cushim_impl_cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, void *userData)
@@ -233,12 +142,10 @@ cudaError_t cushim_impl_cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn,
     if (!fn)
         return cudaErrorInvalidValue;
     cudaError_t e = cushim__init();
-    if (e == cudaSuccess)
-        e = cushim__stream_check(stream);
     if (e != cudaSuccess)
         return e;
-    fn(userData);
-    return cudaSuccess;
+    cushim__work w = {.kind = CUSHIM_WORK_HOST_FN, .u.host = {fn, userData}};
+    return cushim__submit(cushim__ptsz(stream), &w, 0);
 }
 
 cudaError_t cushim_impl_cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t callback,
@@ -247,13 +154,11 @@ cudaError_t cushim_impl_cudaStreamAddCallback(cudaStream_t stream, cudaStreamCal
     if (!callback || flags != 0)
         return cudaErrorInvalidValue;
     cudaError_t e = cushim__init();
-    if (e == cudaSuccess)
-        e = cushim__stream_check(stream);
     if (e != cudaSuccess)
         return e;
-    /* The callback learns the stream's status: a pending or sticky fault, or success. */
-    callback(stream, cushim__sync_point(), userData);
-    return cudaSuccess;
+    /* The callback receives the handle the program passed, as CUDA does. */
+    cushim__work w = {.kind = CUSHIM_WORK_CALLBACK, .u.callback = {callback, userData, stream}};
+    return cushim__submit(cushim__ptsz(stream), &w, 0);
 }
 
 /* ---- events --------------------------------------------------------------------------- */
@@ -265,19 +170,7 @@ cudaError_t cushim_impl_cudaEventCreateWithFlags(cudaEvent_t *event, unsigned in
     /* As in CUDA, an interprocess event must disable timing. */
     if ((flags & cudaEventInterprocess) && !(flags & cudaEventDisableTiming))
         return cudaErrorInvalidValue;
-    cudaError_t e = cushim__init();
-    if (e != cudaSuccess)
-        return e;
-    event_obj *o = calloc(1, sizeof *o);
-    if (!o)
-        return cudaErrorMemoryAllocation;
-    o->self = o;
-    o->flags = flags;
-    pthread_mutex_lock(&lock);
-    HASH_ADD_PTR(events, self, o);
-    pthread_mutex_unlock(&lock);
-    *event = (cudaEvent_t)o;
-    return cudaSuccess;
+    return cushim__event_create(event, flags);
 }
 
 cudaError_t cushim_impl_cudaEventCreate(cudaEvent_t *event)
@@ -288,38 +181,21 @@ cudaError_t cushim_impl_cudaEventCreate(cudaEvent_t *event)
 cudaError_t cushim_impl_cudaEventDestroy(cudaEvent_t event)
 {
     cudaError_t e = cushim__init();
-    if (e != cudaSuccess)
-        return e;
-    pthread_mutex_lock(&lock);
-    event_obj *o = find_event(event);
-    if (o)
-        HASH_DEL(events, o);
-    pthread_mutex_unlock(&lock);
-    if (!o)
-        return cudaErrorInvalidResourceHandle;
-    free(o);
-    return cudaSuccess;
+    return e != cudaSuccess ? e : cushim__event_destroy(event);
 }
 
 cudaError_t cushim_impl_cudaEventRecordWithFlags(cudaEvent_t event, cudaStream_t stream,
                                                  unsigned int flags)
 {
     cudaError_t e = cushim__init();
-    if (e == cudaSuccess)
-        e = cushim__stream_check(stream);
     if (e != cudaSuccess)
         return e;
     if (flags & ~cudaEventRecordExternal)
         return cudaErrorInvalidValue;
-    uint64_t now = cushim__now_ns();
-    pthread_mutex_lock(&lock);
-    event_obj *o = find_event(event);
-    if (o) {
-        o->recorded = true;
-        o->time_ns = now;
-    }
-    pthread_mutex_unlock(&lock);
-    return o ? cudaSuccess : cudaErrorInvalidResourceHandle;
+    if (!event)
+        return cudaErrorInvalidResourceHandle;
+    cushim__work w = {.kind = CUSHIM_WORK_EVENT_RECORD, .u.event.event = event};
+    return cushim__submit(cushim__ptsz(stream), &w, 0);
 }
 
 cudaError_t cushim_impl_cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
@@ -327,40 +203,24 @@ cudaError_t cushim_impl_cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
     return cushim_impl_cudaEventRecordWithFlags(event, stream, cudaEventRecordDefault);
 }
 
-static cudaError_t event_wait(cudaEvent_t event)
+cudaError_t cushim_impl_cudaEventSynchronize(cudaEvent_t event)
 {
     cudaError_t e = cushim__init();
-    if (e != cudaSuccess)
-        return e;
-    pthread_mutex_lock(&lock);
-    bool ok = find_event(event) != NULL;
-    pthread_mutex_unlock(&lock);
-    if (!ok)
-        return cudaErrorInvalidResourceHandle;
-    return cushim__sync_point();
+    return e != cudaSuccess ? e : cushim__event_wait(event);
 }
 
-cudaError_t cushim_impl_cudaEventSynchronize(cudaEvent_t event) { return event_wait(event); }
-cudaError_t cushim_impl_cudaEventQuery(cudaEvent_t event) { return event_wait(event); }
+cudaError_t cushim_impl_cudaEventQuery(cudaEvent_t event)
+{
+    cudaError_t e = cushim__init();
+    return e != cudaSuccess ? e : cushim__event_query(event);
+}
 
 cudaError_t cushim_impl_cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t end)
 {
     if (!ms)
         return cudaErrorInvalidValue;
     cudaError_t e = cushim__init();
-    if (e != cudaSuccess)
-        return e;
-    pthread_mutex_lock(&lock);
-    event_obj *a = find_event(start), *b = find_event(end);
-    cudaError_t r = cudaSuccess;
-    if (!a || !b || (a->flags & cudaEventDisableTiming) || (b->flags & cudaEventDisableTiming))
-        r = cudaErrorInvalidResourceHandle;
-    else if (!a->recorded || !b->recorded)
-        r = cudaErrorInvalidResourceHandle;
-    else
-        *ms = (float)((double)((int64_t)(b->time_ns - a->time_ns)) / 1e6);
-    pthread_mutex_unlock(&lock);
-    return r;
+    return e != cudaSuccess ? e : cushim__event_elapsed(ms, start, end);
 }
 
 /* ---- stateless ------------------------------------------------------------------------- */

@@ -14,7 +14,9 @@
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static cudaError_t init_result = cudaErrorInitializationError;
-static const struct cushim_vendor_ops *active_ops;
+/* Read without init by calls that only peek (cushim__api_precheck) while another thread
+ * initialises: published with release after everything else init sets. */
+static const struct cushim_vendor_ops *_Atomic active_ops;
 static int device_count;
 static int default_device;
 static cushim_device_info *device_infos;
@@ -26,6 +28,7 @@ static _Thread_local cudaError_t thread_last_error = cudaSuccess;
 
 static _Atomic int sticky_error;
 static _Atomic int pending_fault;
+static _Atomic int pending_async;
 
 static void list_backends(char *buf, size_t len)
 {
@@ -112,8 +115,8 @@ static void init_backend(void)
     }
     if (strcmp(ops->name, "opencl") == 0)
         backend_col = CUSHIM_API_COL_OPENCL;
-    active_ops = ops;
     device_count = count;
+    atomic_store_explicit(&active_ops, ops, memory_order_release);
     CUSHIM_INFO(API, "backend '%s': %d device(s), default device %d (%s)", ops->name, count,
                 default_device, device_infos[default_device].name);
     init_result = cudaSuccess;
@@ -125,7 +128,10 @@ cudaError_t cushim__init(void)
     return init_result;
 }
 
-const struct cushim_vendor_ops *cushim__ops(void) { return active_ops; }
+const struct cushim_vendor_ops *cushim__ops(void)
+{
+    return atomic_load_explicit(&active_ops, memory_order_acquire);
+}
 int cushim__device_count(void) { return device_count; }
 int cushim__backend_col(void) { return backend_col; }
 
@@ -187,6 +193,30 @@ void cushim__kernel_fault(cudaError_t e, const char *msg)
     atomic_compare_exchange_strong(&pending_fault, &none, (int)e);
 }
 
+cudaError_t cushim__pending_fault(void)
+{
+    return (cudaError_t)atomic_load_explicit(&pending_fault, memory_order_acquire);
+}
+
+void cushim__async_error(cudaError_t e)
+{
+    int none = 0;
+    atomic_compare_exchange_strong(&pending_async, &none, (int)e);
+}
+
+bool cushim__is_kernel_fault(int rc)
+{
+    switch (rc) {
+    case cudaErrorIllegalAddress: case cudaErrorLaunchTimeout: case cudaErrorAssert:
+    case cudaErrorHardwareStackError: case cudaErrorIllegalInstruction:
+    case cudaErrorMisalignedAddress: case cudaErrorInvalidAddressSpace: case cudaErrorInvalidPc:
+    case cudaErrorLaunchFailure:
+        return true;
+    default:
+        return false;
+    }
+}
+
 cudaError_t cushim__sync_point(void)
 {
     fflush(stdout);
@@ -195,12 +225,17 @@ cudaError_t cushim__sync_point(void)
         int none = 0;
         atomic_compare_exchange_strong(&sticky_error, &none, pending);
     }
-    return cushim__sticky_error();
+    cudaError_t sticky = cushim__sticky_error();
+    if (sticky != cudaSuccess)
+        return sticky;
+    /* A non-sticky asynchronous error is reported once. */
+    return (cudaError_t)atomic_exchange(&pending_async, 0);
 }
 
 void cushim__reset_errors(void)
 {
     atomic_store(&pending_fault, 0);
+    atomic_store(&pending_async, 0);
     atomic_store(&sticky_error, 0);
     thread_last_error = cudaSuccess;
 }

@@ -50,6 +50,10 @@ void cushim__kernel_fault(cudaError_t e, const char *msg);
 /* A synchronising call: flush device printf output, turn a pending fault into the
  * sticky error and return it (cudaSuccess when none). */
 cudaError_t cushim__sync_point(void);
+/* The pending (not yet reported) kernel fault, cudaSuccess when none. */
+cudaError_t cushim__pending_fault(void);
+/* Whether a backend launch result is a kernel fault (sticky once reported). */
+bool cushim__is_kernel_fault(int rc);
 /* cudaDeviceReset: clear sticky/pending errors, free the device's allocations, etc. */
 void cushim__reset_errors(void);
 
@@ -87,6 +91,13 @@ cudaError_t cushim__dev_free(int dev, cushim_dptr p);
  * already range-checked). Bounds are checked against the allocations involved. */
 cudaError_t cushim__copy(void *dst, const void *src, size_t n, int kind);
 cudaError_t cushim__fill(void *dst, int value, size_t n);
+/* Check a copy before it is queued: both ranges (spans in bytes) inside the
+ * allocations they start in, device sides where the kind says so. *pageable: a host
+ * side is ordinary (not pinned, registered or managed) memory; *device: a side is
+ * device (or managed) memory. */
+cudaError_t cushim__copy_check(const void *dst, size_t dspan, const void *src, size_t sspan,
+                               int kind, bool *pageable, bool *device);
+cudaError_t cushim__fill_check(const void *dst, size_t span);
 /* Bytes allocated through the backend, for cudaMemGetInfo. */
 uint64_t cushim__bytes_allocated(int dev);
 
@@ -131,6 +142,18 @@ cudaError_t cushim__launch(cushim__kernel *k, dim3 grid, dim3 block, void **args
  * cudaMemcpyToSymbol etc.) to its device address and size on the current device. */
 cudaError_t cushim__symbol_resolve(const void *symbol, int dev, cushim_dptr *addr, size_t *size);
 
+/* The driver API (shim/driver_*.c) names modules by handle and kernels and variables
+ * by name. fatbin_load: load the module on dev now (cuModuleLoadData is eager).
+ * fatbin_kernel: the kernel `name` of a registered fatbin (a handle without a host
+ * stub is made on first request); cudaErrorSymbolNotFound when its PTX has no such
+ * .entry, without logging (a miss is an answer). fatbin_global: a .global/.const
+ * variable's device address and size; cudaErrorSymbolNotFound when absent. Load
+ * failures return the module's load error, logged once. */
+cudaError_t cushim__fatbin_load(void **handle, int dev);
+cudaError_t cushim__fatbin_kernel(void **handle, const char *name, int dev, cushim__kernel **out);
+cudaError_t cushim__fatbin_global(void **handle, const char *name, int dev, cushim_dptr *addr,
+                                  size_t *size);
+
 /* ---- launch configuration stack (per host thread; core_module.c) ------------------- */
 void cushim__config_push(dim3 grid, dim3 block, size_t shmem, cudaStream_t stream);
 bool cushim__config_pop(dim3 *grid, dim3 *block, size_t *shmem, cudaStream_t *stream);
@@ -139,6 +162,88 @@ bool cushim__config_pop(dim3 *grid, dim3 *block, size_t *shmem, cudaStream_t *st
 /* Validate a stream handle (NULL, cudaStreamLegacy, cudaStreamPerThread, or a live
  * stream); cudaErrorInvalidResourceHandle otherwise. */
 cudaError_t cushim__stream_check(cudaStream_t s);
+
+/* ---- asynchronous work on streams (core_stream.c) --------------------------------
+ * Every operation a program orders on a stream (kernel, copy, fill, host function,
+ * event record/wait, stream-ordered free) is a work item. Each stream has a FIFO queue
+ * run by its own worker thread; the legacy default stream synchronises with blocking
+ * streams as CUDA documents; a capturing stream turns work into graph nodes instead. */
+typedef enum cushim__work_kind {
+    CUSHIM_WORK_NOP = 0,       /* graph empty nodes */
+    CUSHIM_WORK_KERNEL,
+    CUSHIM_WORK_COPY,          /* 1D, 2D or 3D (pitched) copy */
+    CUSHIM_WORK_FILL,          /* 1D, 2D or 3D (pitched) byte fill */
+    CUSHIM_WORK_HOST_FN,       /* cudaLaunchHostFunc */
+    CUSHIM_WORK_CALLBACK,      /* cudaStreamAddCallback */
+    CUSHIM_WORK_EVENT_RECORD,
+    CUSHIM_WORK_EVENT_WAIT,
+    CUSHIM_WORK_FREE,          /* cudaFreeAsync */
+} cushim__work_kind;
+
+typedef struct cushim__work {
+    cushim__work_kind kind;
+    union {
+        struct {
+            cushim__kernel *kernel;   /* for messages and graph node queries */
+            void *backend_kernel;
+            unsigned char *params;    /* packed; owned (malloc) */
+            uint32_t param_bytes;
+            dim3 grid, block;
+            uint32_t shmem;
+            bool cooperative;
+        } kernel;
+        struct {   /* rows of `width` bytes, `height` rows per slice, `depth` slices */
+            void *dst;
+            const void *src;
+            size_t width, height, depth;
+            size_t dpitch, spitch, dslice, sslice;
+            int kind;                 /* cudaMemcpyKind, already validated */
+        } copy;
+        struct {
+            void *dst;
+            int value;
+            size_t width, height, depth, pitch, slice;
+        } fill;
+        struct { cudaHostFn_t fn; void *data; } host;
+        struct { cudaStreamCallback_t fn; void *data; cudaStream_t stream; } callback;
+        struct { cudaEvent_t event; } event;   /* handle, checked by the submitter */
+        struct { void *ptr; } free;
+    } u;
+} cushim__work;
+
+/* Submit work to a stream handle (NULL, cudaStreamLegacy, cudaStreamPerThread or a
+ * stream). Ownership of the work's resources passes to the engine, also on failure.
+ * CUSHIM_SUBMIT_WAIT: return when the work has run, with its result (a synchronous
+ * call); without it, errors met while running are reported at the next synchronising
+ * call. Unknown stream -> cudaErrorInvalidResourceHandle; an event handle that is not
+ * an event -> cudaErrorInvalidResourceHandle. */
+#define CUSHIM_SUBMIT_WAIT 1u
+cudaError_t cushim__submit(cudaStream_t stream, cushim__work *w, unsigned flags);
+void cushim__work_release(cushim__work *w);
+/* Wait until the work submitted so far to a stream (the legacy stream: and to every
+ * blocking stream of its device) has run; then the sync point's error. */
+cudaError_t cushim__stream_wait(cudaStream_t s);
+/* cudaDeviceSynchronize: every stream of the device. */
+cudaError_t cushim__device_wait(int dev);
+/* Wait for every stream of every device (exit, module unload, device reset). */
+void cushim__drain_all(void);
+/* The stream a NULL handle means in this call: cudaStreamPerThread inside a
+ * `_ptsz`/`_ptds` entry point, else the handle itself. */
+cudaStream_t cushim__ptsz(cudaStream_t s);
+/* True on a stream worker thread (host functions, callbacks): CUDA calls that would
+ * wait for streams return cudaErrorNotPermitted there instead of deadlocking. */
+bool cushim__in_stream_worker(void);
+/* Serialises backend calls on one device (vendor.h's contract); recursive. */
+void cushim__dev_lock(int dev);
+void cushim__dev_unlock(int dev);
+/* A non-sticky error found while running asynchronous work (not a kernel fault):
+ * reported once by the next synchronising call. */
+void cushim__async_error(cudaError_t e);
+/* Validate a launch and turn it into a work item (kernel resolved on `dev`, arguments
+ * packed). Launch errors as cushim__launch returns them. */
+cudaError_t cushim__launch_prepare(cushim__kernel *k, int dev, dim3 grid, dim3 block,
+                                   void **args, size_t shmem, bool cooperative,
+                                   cushim__work *out);
 
 /* Monotonic time in nanoseconds. */
 uint64_t cushim__now_ns(void);

@@ -8,6 +8,7 @@
 
 #include "shim/core.h"
 #include "shim/log.h"
+#include "shim/report.h"
 
 /* Sorted by base; lookups are binary searches. Programs hold few allocations at once,
  * so insertion by memmove is cheap enough. */
@@ -48,8 +49,11 @@ cudaError_t cushim__alloc_add(const cushim__alloc *a)
     table[at] = *a;
     table_len++;
     if (a->kind != CUSHIM_MEM_HOST && a->kind != CUSHIM_MEM_REGISTERED && a->device >= 0 &&
-        a->device < 64)
+        a->device < 64) {
         device_bytes[a->device] += a->size;
+        if (cushim__report_active)
+            cushim__report_device_bytes(a->device, device_bytes[a->device]);
+    }
     pthread_mutex_unlock(&table_lock);
     return cudaSuccess;
 }
@@ -89,8 +93,11 @@ bool cushim__alloc_remove(uintptr_t base, cushim__mem_kind kind_mask_bits, cushi
         if (out)
             *out = table[i];
         if (table[i].kind != CUSHIM_MEM_HOST && table[i].kind != CUSHIM_MEM_REGISTERED &&
-            table[i].device >= 0 && table[i].device < 64)
+            table[i].device >= 0 && table[i].device < 64) {
             device_bytes[table[i].device] -= table[i].size;
+            if (cushim__report_active)
+                cushim__report_device_bytes(table[i].device, device_bytes[table[i].device]);
+        }
         memmove(&table[i], &table[i + 1], (table_len - i - 1) * sizeof *table);
         table_len--;
         ok = true;
@@ -207,18 +214,30 @@ cudaError_t cushim__copy(void *dst, const void *src, size_t n, int kind)
     if (!d.device && !s.device) {
         memmove(dst, src, n);
     } else if (d.device && !s.device) {
+        cushim__dev_lock(d.dev);
         rc = ops->memcpy_htod(d.dev, d.addr, s.host, n);
+        cushim__dev_unlock(d.dev);
     } else if (!d.device && s.device) {
+        cushim__dev_lock(s.dev);
         rc = ops->memcpy_dtoh(s.dev, d.host, s.addr, n);
+        cushim__dev_unlock(s.dev);
     } else if (d.dev == s.dev) {
+        cushim__dev_lock(d.dev);
         rc = ops->memcpy_dtod(d.dev, d.addr, s.addr, n);
+        cushim__dev_unlock(d.dev);
     } else {
+        /* One device lock at a time, so opposite copies cannot deadlock. */
         void *bounce = malloc(n);
         if (!bounce)
             return cudaErrorMemoryAllocation;
+        cushim__dev_lock(s.dev);
         rc = ops->memcpy_dtoh(s.dev, bounce, s.addr, n);
-        if (rc == 0)
+        cushim__dev_unlock(s.dev);
+        if (rc == 0) {
+            cushim__dev_lock(d.dev);
             rc = ops->memcpy_htod(d.dev, d.addr, bounce, n);
+            cushim__dev_unlock(d.dev);
+        }
         free(bounce);
     }
     return rc ? (cudaError_t)rc : cudaSuccess;
@@ -232,6 +251,30 @@ cudaError_t cushim__fill(void *dst, int value, size_t n)
     cudaError_t e = resolve(dst, n, true, &d);
     if (e != cudaSuccess)
         return e;
+    cushim__dev_lock(d.dev);
     int rc = cushim__ops()->memset_d8(d.dev, d.addr, (uint8_t)value, n);
+    cushim__dev_unlock(d.dev);
     return rc ? (cudaError_t)rc : cudaSuccess;
+}
+
+cudaError_t cushim__copy_check(const void *dst, size_t dspan, const void *src, size_t sspan,
+                               int kind, bool *pageable, bool *device)
+{
+    side d, s;
+    cudaError_t e = resolve(dst, dspan, kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice, &d);
+    if (e == cudaSuccess)
+        e = resolve(src, sspan, kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice, &s);
+    if (e != cudaSuccess)
+        return e;
+    cushim__alloc a;
+    *pageable = (!d.device && !cushim__alloc_find((uintptr_t)dst, &a)) ||
+                (!s.device && !cushim__alloc_find((uintptr_t)src, &a));
+    *device = d.device || s.device;
+    return cudaSuccess;
+}
+
+cudaError_t cushim__fill_check(const void *dst, size_t span)
+{
+    side d;
+    return resolve(dst, span, true, &d);
 }

@@ -10,6 +10,7 @@
 
 #include "shim/core.h"
 #include "shim/log.h"
+#include "shim/report.h"
 #include "translate/fatbin.h"
 #include "translate/ptx_ir.h"
 
@@ -340,6 +341,9 @@ static void log_load_failure(cushim__fatbin *fb, const char *what, const char *m
     cushim_log_once(key, "cannot load the device code of %s: %s", what ? what : "?", msg);
 }
 
+static cudaError_t load_module_locked(cushim__fatbin *fb, int dev, module_dev *md,
+                                      const char *for_what);
+
 /* Load fb on dev (load_lock held). */
 static cudaError_t load_module(cushim__fatbin *fb, int dev, const char *for_what)
 {
@@ -356,6 +360,17 @@ static cudaError_t load_module(cushim__fatbin *fb, int dev, const char *for_what
         return md->error;
     }
     md->tried = true;
+    cushim__dev_lock(dev);
+    cudaError_t e = load_module_locked(fb, dev, md, for_what);
+    cushim__dev_unlock(dev);
+    return e;
+}
+
+/* load_module's work with the device's backend lock held: variables are written and
+ * the backend loads code while stream workers may be running kernels. */
+static cudaError_t load_module_locked(cushim__fatbin *fb, int dev, module_dev *md,
+                                      const char *for_what)
+{
     cudaError_t e = load_ir(fb);
     if (e != cudaSuccess) {
         md->error = e;
@@ -372,7 +387,10 @@ static cudaError_t load_module(cushim__fatbin *fb, int dev, const char *for_what
     snprintf(label, sizeof label, "module %u", fb->serial);
     cushim_module_image img = {.ir = fb->ir, .var_addr = md->var_addr, .label = label};
     char err[512] = "";
+    uint64_t report_t0 = cushim__report_active ? cushim__report_clock() : 0;
     int rc = cushim__ops()->module_load(dev, &img, &md->module, err, sizeof err);
+    if (cushim__report_active)
+        cushim__report_module_loaded(fb->serial, report_t0, rc);
     if (rc != 0) {
         snprintf(fb->ir_msg, sizeof fb->ir_msg, "backend '%s' cannot load it: %s",
                  cushim__ops()->name, err[0] ? err : "(no reason given)");
@@ -429,6 +447,9 @@ bool cushim__fatbin_init_module(void **handle)
 
 void cushim__fatbin_unregister(void **handle)
 {
+    /* Queued launches refer to this module's kernels: let them finish first (CUDA also
+     * completes outstanding work at exit). */
+    cushim__drain_all();
     pthread_mutex_lock(&load_lock);
     pthread_mutex_lock(&reg_lock);
     cushim__fatbin *fb = fatbin_of(handle);
@@ -503,6 +524,7 @@ cudaError_t cushim__kernel_resolve(cushim__kernel *k, int dev, void **backend_ke
         char what[300];
         snprintf(what, sizeof what, "kernel %s", k->name);
         cudaError_t e = load_module(k->fb, dev, what);
+        uint64_t translate_ns = 0;   /* for the run report: 0 when not translated */
         if (e == cudaSuccess) {
             const ptx_function *f = ptx_find_function(k->fb->ir, k->name);
             if (!f || !f->is_entry || !f->has_body) {
@@ -516,8 +538,11 @@ cudaError_t cushim__kernel_resolve(cushim__kernel *k, int dev, void **backend_ke
                     e = cudaErrorInvalidDeviceFunction;
                 }
             } else {
+                uint64_t t0 = cushim__report_active ? cushim__report_clock() : 0;
                 int rc = cushim__ops()->kernel_get(k->fb->per_dev[dev].module, k->name,
                                                    &kd->backend_kernel, &kd->info);
+                if (cushim__report_active)
+                    translate_ns = cushim__report_clock() - t0 + 1;
                 if (rc != 0) {
                     CUSHIM_ERROR(LAUNCH, "kernel %s: backend '%s' does not provide it", k->name,
                                  cushim__ops()->name);
@@ -528,6 +553,10 @@ cudaError_t cushim__kernel_resolve(cushim__kernel *k, int dev, void **backend_ke
         }
         kd->error = e;
         kd->resolved = true;
+        if (cushim__report_active)
+            cushim__report_kernel_resolved(k, k->name, k->fb->serial, e,
+                                           e == cudaSuccess ? kd->info.unsupported : NULL,
+                                           translate_ns);
     }
     cudaError_t e = kd->error;
     if (e == cudaSuccess) {
@@ -544,26 +573,11 @@ cudaError_t cushim__kernel_resolve(cushim__kernel *k, int dev, void **backend_ke
     return e;
 }
 
-static bool is_kernel_fault(int rc)
+cudaError_t cushim__launch_prepare(cushim__kernel *k, int dev, dim3 grid, dim3 block,
+                                   void **args, size_t shmem, bool cooperative,
+                                   cushim__work *out)
 {
-    switch (rc) {
-    case cudaErrorIllegalAddress: case cudaErrorLaunchTimeout: case cudaErrorAssert:
-    case cudaErrorHardwareStackError: case cudaErrorIllegalInstruction:
-    case cudaErrorMisalignedAddress: case cudaErrorInvalidAddressSpace: case cudaErrorInvalidPc:
-    case cudaErrorLaunchFailure:
-        return true;
-    default:
-        return false;
-    }
-}
-
-cudaError_t cushim__launch(cushim__kernel *k, dim3 grid, dim3 block, void **args,
-                           size_t shmem, cudaStream_t stream, bool cooperative)
-{
-    int dev;
-    cudaError_t e = cushim__current_device(&dev);
-    if (e != cudaSuccess)
-        return e;
+    cudaError_t e;
     const cushim_device_info *di = cushim__device_info(dev);
     if (!grid.x || !grid.y || !grid.z || !block.x || !block.y || !block.z ||
         block.x > di->max_block_dim[0] || block.y > di->max_block_dim[1] ||
@@ -574,13 +588,12 @@ cudaError_t cushim__launch(cushim__kernel *k, dim3 grid, dim3 block, void **args
                      k->name, grid.x, grid.y, grid.z, block.x, block.y, block.z);
         return cudaErrorInvalidConfiguration;
     }
-    e = cushim__stream_check(stream);
-    if (e != cudaSuccess)
-        return e;
     void *bk;
     cushim_kernel_info info;
     const ptx_function *fn;
     e = cushim__kernel_resolve(k, dev, &bk, &info, &fn, NULL);
+    if (cushim__report_active && (e != cudaSuccess || info.unsupported))
+        cushim__report_launch_refused(k);
     if (e != cudaSuccess)
         return e;
     if (info.unsupported) {
@@ -602,55 +615,56 @@ cudaError_t cushim__launch(cushim__kernel *k, dim3 grid, dim3 block, void **args
                      "of %llu", k->name, shmem, (unsigned long long)dyn_limit);
         return cudaErrorInvalidValue;
     }
-    /* Pack the arguments in the .entry parameter layout. */
-    unsigned char small[256];
-    unsigned char *params = small;
-    if (fn->param_bytes > sizeof small) {
-        params = calloc(1, fn->param_bytes);
-        if (!params)
-            return cudaErrorMemoryAllocation;
-    } else {
-        memset(small, 0, sizeof small);
-    }
-    if (fn->nparams && !args) {
-        if (params != small)
-            free(params);
+    /* Pack the arguments in the .entry parameter layout: the copy is taken now, as
+     * CUDA does, so the caller may reuse its argument storage once the call returns. */
+    if (fn->nparams && !args)
         return cudaErrorInvalidValue;
-    }
+    unsigned char *params = calloc(1, fn->param_bytes ? fn->param_bytes : 1);
+    if (!params)
+        return cudaErrorMemoryAllocation;
     for (uint32_t i = 0; i < fn->nparams; i++) {
         const ptx_param *p = &fn->params[i];
         if (!args[i] || p->offset > fn->param_bytes || fn->param_bytes - p->offset < p->size) {
-            if (params != small)
-                free(params);
+            free(params);
             CUSHIM_ERROR(LAUNCH, "kernel %s: argument %u is missing or out of the parameter "
                          "buffer", k->name, i);
             return cudaErrorInvalidValue;
         }
         memcpy(params + p->offset, args[i], p->size);
     }
-    cushim_launch l = {
-        .kernel = bk,
-        .grid = {grid.x, grid.y, grid.z},
-        .block = {block.x, block.y, block.z},
-        .dynamic_shared_bytes = (uint32_t)shmem,
-        .params = params,
-        .param_bytes = fn->param_bytes,
-        .cooperative = cooperative,
-    };
-    char err[512] = "";
-    int rc = cushim__ops()->launch(dev, &l, err, sizeof err);
-    if (params != small)
-        free(params);
-    if (rc == 0)
-        return cudaSuccess;
-    if (is_kernel_fault(rc)) {
-        char msg[700];
-        snprintf(msg, sizeof msg, "kernel %s faulted: %s", k->name, err[0] ? err : "(no details)");
-        cushim__kernel_fault((cudaError_t)rc, msg);
-        return cudaSuccess;
-    }
-    CUSHIM_ERROR(LAUNCH, "kernel %s: launch failed: %s", k->name, err[0] ? err : "(no details)");
-    return (cudaError_t)rc;
+    memset(out, 0, sizeof *out);
+    out->kind = CUSHIM_WORK_KERNEL;
+    out->u.kernel.kernel = k;
+    out->u.kernel.backend_kernel = bk;
+    out->u.kernel.params = params;
+    out->u.kernel.param_bytes = fn->param_bytes;
+    out->u.kernel.grid = grid;
+    out->u.kernel.block = block;
+    out->u.kernel.shmem = (uint32_t)shmem;
+    out->u.kernel.cooperative = cooperative;
+    return cudaSuccess;
+}
+
+cudaError_t cushim__launch(cushim__kernel *k, dim3 grid, dim3 block, void **args,
+                           size_t shmem, cudaStream_t stream, bool cooperative)
+{
+    int dev;
+    cudaError_t e = cushim__current_device(&dev);
+    if (e != cudaSuccess)
+        return e;
+    e = cushim__stream_check(stream);
+    if (e != cudaSuccess)
+        return e;
+    cushim__work w;
+    e = cushim__launch_prepare(k, dev, grid, block, args, shmem, cooperative, &w);
+    if (e != cudaSuccess)
+        return e;
+    if (!cooperative)
+        return cushim__submit(stream, &w, 0);
+    /* A cooperative launch that cannot be co-resident must fail at the launch: run it
+     * in stream order and wait for the backend's verdict. Faults stay asynchronous. */
+    e = cushim__submit(stream, &w, CUSHIM_SUBMIT_WAIT);
+    return cushim__is_kernel_fault(e) ? cudaSuccess : e;
 }
 
 /* ---- symbols --------------------------------------------------------------------- */
@@ -714,4 +728,107 @@ bool cushim__config_pop(dim3 *grid, dim3 *block, size_t *shmem, cudaStream_t *st
     *shmem = c->shmem;
     *stream = c->stream;
     return true;
+}
+
+/* ---- lookups by name, for the driver API (shim/driver_*.c) ------------------------- */
+
+cudaError_t cushim__fatbin_load(void **handle, int dev)
+{
+    pthread_mutex_lock(&reg_lock);
+    cushim__fatbin *fb = fatbin_of(handle);
+    pthread_mutex_unlock(&reg_lock);
+    if (!fb)
+        return cudaErrorInvalidResourceHandle;
+    pthread_mutex_lock(&load_lock);
+    char what[64];
+    snprintf(what, sizeof what, "module %u", fb->serial);
+    cudaError_t e = load_module(fb, dev, what);
+    pthread_mutex_unlock(&load_lock);
+    return e;
+}
+
+cudaError_t cushim__fatbin_kernel(void **handle, const char *name, int dev, cushim__kernel **out)
+{
+    pthread_mutex_lock(&reg_lock);
+    cushim__fatbin *fb = fatbin_of(handle);
+    pthread_mutex_unlock(&reg_lock);
+    if (!fb || !name || !out)
+        return !fb ? cudaErrorInvalidResourceHandle : cudaErrorInvalidValue;
+    pthread_mutex_lock(&load_lock);
+    char what[300];
+    snprintf(what, sizeof what, "kernel %s", name);
+    cudaError_t e = load_module(fb, dev, what);
+    if (e != cudaSuccess) {
+        pthread_mutex_unlock(&load_lock);
+        return e;
+    }
+    /* A miss is an answer (programs probe for optional kernels), not an error to log. */
+    const ptx_function *f = ptx_find_function(fb->ir, name);
+    if (!f || !f->is_entry || !f->has_body) {
+        pthread_mutex_unlock(&load_lock);
+        return cudaErrorSymbolNotFound;
+    }
+    pthread_mutex_lock(&reg_lock);
+    cushim__kernel *k = NULL;
+    for (uint32_t i = 0; i < fb->nkernels && !k; i++)
+        if (strcmp(fb->kernels[i]->name, name) == 0)
+            k = fb->kernels[i];
+    if (!k) {
+        /* No host stub: reachable through its handle only, never by host_fun. */
+        k = calloc(1, sizeof *k);
+        char *copy = strdup(name);
+        if (fb->nkernels == fb->kernels_cap) {
+            uint32_t cap = fb->kernels_cap ? fb->kernels_cap * 2 : 8;
+            cushim__kernel **nk = realloc(fb->kernels, cap * sizeof *nk);
+            if (nk) {
+                fb->kernels = nk;
+                fb->kernels_cap = cap;
+            }
+        }
+        if (!k || !copy || fb->nkernels == fb->kernels_cap) {
+            free(k);
+            free(copy);
+            pthread_mutex_unlock(&reg_lock);
+            pthread_mutex_unlock(&load_lock);
+            return cudaErrorMemoryAllocation;
+        }
+        k->self = k;
+        k->name = copy;
+        k->fb = fb;
+        k->attrs.max_dynamic_shared = -1;
+        k->attrs.preferred_carveout = -1;
+        fb->kernels[fb->nkernels++] = k;
+        HASH_ADD(hh_self, kernels_by_self, self, sizeof(void *), k);
+    }
+    pthread_mutex_unlock(&reg_lock);
+    pthread_mutex_unlock(&load_lock);
+    *out = k;
+    return cudaSuccess;
+}
+
+cudaError_t cushim__fatbin_global(void **handle, const char *name, int dev, cushim_dptr *addr,
+                                  size_t *size)
+{
+    pthread_mutex_lock(&reg_lock);
+    cushim__fatbin *fb = fatbin_of(handle);
+    pthread_mutex_unlock(&reg_lock);
+    if (!fb || !name)
+        return !fb ? cudaErrorInvalidResourceHandle : cudaErrorInvalidValue;
+    pthread_mutex_lock(&load_lock);
+    char what[300];
+    snprintf(what, sizeof what, "variable %s", name);
+    cudaError_t e = load_module(fb, dev, what);
+    if (e == cudaSuccess) {
+        int idx = var_index(fb->ir, name);
+        if (idx < 0 || !fb->per_dev[dev].var_addr[idx]) {
+            e = cudaErrorSymbolNotFound;
+        } else {
+            if (addr)
+                *addr = fb->per_dev[dev].var_addr[idx];
+            if (size)
+                *size = (size_t)fb->ir->vars[idx].size;
+        }
+    }
+    pthread_mutex_unlock(&load_lock);
+    return e;
 }

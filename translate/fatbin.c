@@ -3,11 +3,14 @@
  * All input may be hostile: every offset and size is checked before it is used. */
 #include "translate/fatbin.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <lz4.h>
 #include <zstd.h>
@@ -264,6 +267,86 @@ static size_t text_length(const char *buf, size_t n)
     return nul ? (size_t)(nul - buf) : n;
 }
 
+/* Decompress a zstd entry declaring n bytes. The buffer grows with the output actually
+ * produced (from a size in proportion to the payload), so a frame header or entry that
+ * lies about its size costs no more memory than the data it really holds. One byte of
+ * room beyond n detects a stream longer than declared. */
+static fatbin_status zstd_payload(const fatbin_entry *e, uint64_t n, char **out,
+                                  size_t *out_len, char *err, size_t errlen)
+{
+    size_t limit = (size_t)n + 1;
+    size_t cap = (size_t)e->payload_size * 8u;
+    if (cap < 65536u)
+        cap = 65536u;
+    if (cap > limit)
+        cap = limit;
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    char *buf = malloc(cap);
+    if (!dctx || !buf) {
+        ZSTD_freeDCtx(dctx);
+        free(buf);
+        return fail(FATBIN_ERR_NOMEM, err, errlen, "cannot allocate %zu bytes", cap);
+    }
+    ZSTD_inBuffer in = { e->payload, (size_t)e->payload_size, 0 };
+    size_t got = 0;
+    fatbin_status st = FATBIN_OK;
+    for (;;) {
+        size_t in_before = in.pos, got_before = got;
+        ZSTD_outBuffer o = { buf, cap, got };
+        size_t r = ZSTD_decompressStream(dctx, &o, &in);
+        got = o.pos;
+        if (ZSTD_isError(r)) {
+            st = fail(FATBIN_ERR_DECOMPRESS, err, errlen, "zstd entry: %s",
+                      ZSTD_getErrorName(r));
+            break;
+        }
+        if (got > n) {
+            st = fail(FATBIN_ERR_DECOMPRESS, err, errlen,
+                      "zstd entry decompresses to more than its declared %" PRIu64 " bytes", n);
+            break;
+        }
+        if (r == 0 && in.pos == in.size)
+            break; /* every frame complete */
+        if (got == cap) {
+            size_t bigger = cap > limit / 2 ? limit : cap * 2;
+            char *grown = realloc(buf, bigger);
+            if (!grown) {
+                st = fail(FATBIN_ERR_NOMEM, err, errlen, "cannot allocate %zu bytes", bigger);
+                break;
+            }
+            buf = grown;
+            cap = bigger;
+            continue;
+        }
+        if (in.pos == in.size || (in.pos == in_before && got == got_before)) {
+            st = fail(FATBIN_ERR_DECOMPRESS, err, errlen,
+                      "zstd entry (%" PRIu64 " bytes) ends inside a frame: truncated",
+                      e->payload_size);
+            break;
+        }
+    }
+    ZSTD_freeDCtx(dctx);
+    if (st == FATBIN_OK && got != n)
+        st = fail(FATBIN_ERR_DECOMPRESS, err, errlen,
+                  "zstd entry decompresses to %zu bytes, declared %" PRIu64, got, n);
+    if (st == FATBIN_OK && cap < limit) {
+        char *exact = realloc(buf, limit);
+        if (!exact)
+            st = fail(FATBIN_ERR_NOMEM, err, errlen, "cannot allocate %zu bytes", limit);
+        else
+            buf = exact;
+    }
+    if (st != FATBIN_OK) {
+        free(buf);
+        return st;
+    }
+    buf[n] = '\0';
+    if (out_len)
+        *out_len = e->kind == FATBIN_ENTRY_PTX ? text_length(buf, (size_t)n) : (size_t)n;
+    *out = buf;
+    return FATBIN_OK;
+}
+
 fatbin_status fatbin_entry_payload_msg(const fatbin_entry *e, char **out, size_t *out_len,
                                        char *err, size_t errlen)
 {
@@ -302,6 +385,16 @@ fatbin_status fatbin_entry_payload_msg(const fatbin_entry *e, char **out, size_t
                         "zstd frame holds %llu bytes but the entry declares %" PRIu64, frame, n);
     }
 
+    /* LZ4 expands at most 255:1 (a sequence of one token byte and length bytes of 255
+     * each): a declared size beyond that is a lie, refused before it becomes a huge
+     * allocation. */
+    if (e->compression == FATBIN_COMP_LZ4 && n > e->payload_size * 255u + 64u)
+        return fail(FATBIN_ERR_DECOMPRESS, err, errlen,
+                    "LZ4 entry of %" PRIu64 " bytes cannot hold the %" PRIu64
+                    " bytes it declares", e->payload_size, n);
+    if (e->compression == FATBIN_COMP_ZSTD)
+        return zstd_payload(e, n, out, out_len, err, errlen);
+
     char *buf = malloc((size_t)n + 1);
     if (!buf)
         return fail(FATBIN_ERR_NOMEM, err, errlen, "cannot allocate %" PRIu64 " bytes", n + 1);
@@ -310,18 +403,6 @@ fatbin_status fatbin_entry_payload_msg(const fatbin_entry *e, char **out, size_t
     case FATBIN_COMP_NONE:
         memcpy(buf, e->payload, (size_t)n);
         break;
-    case FATBIN_COMP_ZSTD: {
-        size_t r = ZSTD_decompress(buf, (size_t)n, e->payload, (size_t)e->payload_size);
-        if (ZSTD_isError(r) || r != n) {
-            free(buf);
-            if (ZSTD_isError(r))
-                return fail(FATBIN_ERR_DECOMPRESS, err, errlen, "zstd entry: %s",
-                            ZSTD_getErrorName(r));
-            return fail(FATBIN_ERR_DECOMPRESS, err, errlen,
-                        "zstd entry decompresses to %zu bytes, declared %" PRIu64, r, n);
-        }
-        break;
-    }
     case FATBIN_COMP_LZ4: {
         /* Both sizes are below FATBIN_MAX_PAYLOAD (1 GiB), so they fit in an int. */
         int r = LZ4_decompress_safe((const char *)e->payload, buf, (int)e->payload_size, (int)n);
@@ -355,6 +436,56 @@ fatbin_status fatbin_entry_payload(const fatbin_entry *e, char **out, size_t *ou
 }
 
 /* ------------------------------------------------------------------ wrappers */
+
+/* How many of the `want` bytes at p can be read without faulting. A registered wrapper
+ * and its containers live in the program's memory, and nothing but their own size
+ * fields bounds them: a size that lies (a damaged or hostile binary) must end in an
+ * error, not in a fault past the end of the mapping. process_vm_readv on our own
+ * process reports an unreadable page as a short count instead of a signal; one byte
+ * per page is probed, in batches. Where the system refuses the call (a seccomp filter),
+ * the sizes are trusted as before. */
+static size_t readable_prefix(const void *p, size_t want)
+{
+    enum { BATCH = 64 };
+    long ps = sysconf(_SC_PAGESIZE);
+    uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096u;
+    uintptr_t start = (uintptr_t)p;
+    if (want == 0)
+        return 0;
+    if (start + want < start)
+        want = (size_t)(UINTPTR_MAX - start);
+    uintptr_t end = start + want;
+    uintptr_t at = start;  /* next byte to probe: p itself, then page starts */
+    char sink[BATCH];
+    while (at < end) {
+        struct iovec local = { sink, 0 }, remote[BATCH];
+        unsigned n = 0;
+        for (uintptr_t q = at; n < BATCH && q < end; n++) {
+            remote[n].iov_base = (void *)q;
+            remote[n].iov_len = 1;
+            q = (q & ~(page - 1)) + page;
+            if (q < at)
+                break; /* wrapped around the address space */
+        }
+        local.iov_len = n;
+        ssize_t got = process_vm_readv(getpid(), &local, 1, remote, n, 0);
+        if (got < 0 && errno != EFAULT)
+            return want; /* cannot probe: trust the sizes */
+        if (got < 0)
+            got = 0;
+        if ((unsigned)got < n) {
+            /* remote[got] is the first unreadable page. */
+            uintptr_t bad = (uintptr_t)remote[got].iov_base;
+            return (size_t)(bad - start);
+        }
+        uintptr_t last = (uintptr_t)remote[n - 1].iov_base;
+        uintptr_t next = (last & ~(page - 1)) + page;
+        if (next <= at)
+            break;
+        at = next;
+    }
+    return want;
+}
 
 /* What one container offers: its lowest-arch PTX entry and the SASS archs. */
 typedef struct container_scan {
@@ -432,9 +563,24 @@ static fatbin_status extract_container(const void *container, fatbin_ptx_set *ou
     *sass_only = false;
     sass_desc[0] = '\0';
     /* Containers registered by the program live in its own image: their fat_size is
-     * all there is to bound them (capped by FATBIN_MAX_PAYLOAD in the walk). */
-    fatbin_status st = fatbin_container_walk_msg(container, SIZE_MAX, pick_ptx, &cs, NULL,
+     * all there is to bound them (capped by FATBIN_MAX_PAYLOAD in the walk), and a
+     * fat_size that lies is caught by what memory is readable there. */
+    size_t avail = readable_prefix(container, CONTAINER_HEADER_MIN);
+    if (avail < CONTAINER_HEADER_MIN)
+        return fail(FATBIN_ERR_TRUNCATED, err, errlen,
+                    "container at %p: only %zu of its %u header bytes are readable memory",
+                    container, avail, CONTAINER_HEADER_MIN);
+    const uint8_t *h = container;
+    uint64_t declared = (uint64_t)rd16(h + 6) + rd64(h + 8);
+    if (rd64(h + 8) <= FATBIN_MAX_PAYLOAD)
+        avail = readable_prefix(container, (size_t)declared);
+    else
+        avail = SIZE_MAX; /* refused by the walk as too large */
+    fatbin_status st = fatbin_container_walk_msg(container, avail, pick_ptx, &cs, NULL,
                                                  err, errlen);
+    if (st == FATBIN_ERR_TRUNCATED && avail < declared)
+        prefix_msg(err, errlen, "container at %p declares %" PRIu64 " bytes but only %zu are "
+                   "readable memory: ", container, declared, avail);
     if (st != FATBIN_OK)
         return st;
     if (!cs.have_ptx) {
@@ -468,6 +614,9 @@ fatbin_status fatbin_extract_ptx(const void *wrapper, fatbin_ptx_set *out,
         err[0] = '\0';
     if (!wrapper)
         return fail(FATBIN_ERR_BAD_WRAPPER, err, errlen, "fatbin wrapper pointer is NULL");
+    if (readable_prefix(wrapper, WRAPPER_SIZE) < WRAPPER_SIZE)
+        return fail(FATBIN_ERR_BAD_WRAPPER, err, errlen,
+                    "fatbin wrapper at %p is not readable memory", wrapper);
     fatbin_wrapper w;
     memcpy(&w, wrapper, sizeof w);
     if (w.magic != FATBIN_WRAPPER_MAGIC)
@@ -499,7 +648,15 @@ fatbin_status fatbin_extract_ptx(const void *wrapper, fatbin_ptx_set *out,
                         "per-file containers");
         uint32_t i;
         bool lto_only = false;
-        for (i = 0; i < FATBIN_MAX_PRELINKED && w.prelinked[i]; i++) {
+        for (i = 0; i < FATBIN_MAX_PRELINKED; i++) {
+            if (readable_prefix(&w.prelinked[i], sizeof w.prelinked[i]) < sizeof w.prelinked[i]) {
+                st = fail(FATBIN_ERR_BAD_WRAPPER, err, errlen,
+                          "fatbin wrapper (version 2): prelinked list entry %" PRIu32
+                          " at %p is not readable memory", i, (const void *)&w.prelinked[i]);
+                break;
+            }
+            if (!w.prelinked[i])
+                break;
             st = extract_container(w.prelinked[i], out, &sass_only, sass, sizeof sass,
                                    err, errlen);
             if (st != FATBIN_OK) {

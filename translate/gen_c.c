@@ -326,7 +326,7 @@ bool cgen_supports(const ptx_instr *ins, char *why, size_t whylen)
         const char *c = ins->ops[1].symbol;
         /* the device runtime (dynamic parallelism, graphs) has no CPU implementation */
         if (strncmp(c, "__cudaCDP", 9) == 0 || strncmp(c, "cuda", 4) == 0) {
-            cgen_fail(&F, "call to external function `%s`", c);
+            cgen_fail_external(&F, c);
             ok = false;
         }
     }
@@ -371,8 +371,10 @@ static void note_symbol(gen_state *S, uint32_t fi, const char *name, uint32_t **
         return;
     }
     int32_t fn = cgen_map_get(&S->g.funcs, name);
-    if (fn >= 0 && !callee)
+    if (fn >= 0 && !callee) {
         S->g.fi[fn].addr_taken = true;
+        S->g.fi[fi].takes_fn_addr = true;
+    }
 }
 
 static void scan_operand(gen_state *S, uint32_t fi, const ptx_operand *op, uint32_t **list,
@@ -495,6 +497,8 @@ static bool setup_fn(cgen_fn *F, gen_state *S, uint32_t fi, cgen_buf *b)
 
 static void free_fn(cgen_fn *F)
 {
+    cgen_live_free(F->live, F->f ? F->f->ninstrs : 0);
+    free(F->site_instr);
     cgen_map_free(&F->fvars);
     cgen_map_free(&F->fparams);
     free(F->var_off);
@@ -513,6 +517,25 @@ static void emit_reg_decls(cgen_fn *F, const char *indent, bool init)
         else
             cgen_buf_printf(F->b, "%s%s R%u%s;\n", indent, cgen_ctype_name(c), i, init ? " = 0" : "");
     }
+}
+
+void cgen_emit_live_copy(cgen_fn *F, uint32_t instr, bool save)
+{
+    const ptx_function *f = F->f;
+    const uint64_t *set = F->live && instr < f->ninstrs ? F->live[instr] : NULL;
+    for (uint32_t w = 0; w < (f->nregs + 63) / 64; w++) {
+        uint64_t bits = set ? set[w] : ~UINT64_C(0);
+        for (uint32_t i = w * 64; bits && i < f->nregs && i < w * 64 + 64; i++, bits >>= 1) {
+            if (!(bits & 1) || cgen_ctype_of(f->regs[i].type) == CT_BAD)
+                continue;
+            if (f->regs[i].vec > 1)
+                cgen_buf_printf(F->b, save ? "memcpy(cg_st->R%u, R%u, sizeof R%u); "
+                                           : "memcpy(R%u, cg_st->R%u, sizeof R%u); ", i, i, i);
+            else
+                cgen_buf_printf(F->b, save ? "cg_st->R%u = R%u; " : "R%u = cg_st->R%u; ", i, i);
+        }
+    }
+    cgen_buf_puts(F->b, save ? "cg_st->cg_cc = cg_cc; " : "cg_cc = cg_st->cg_cc; ");
 }
 
 /* C arrays for function-scope .param (call sites) and, in device functions, .local. */
@@ -572,6 +595,7 @@ static bool emit_body(cgen_fn *F, const ptx_instr **bad)
             break;
         const ptx_instr *ins = &f->instrs[i];
         bool guarded = ins->guard_reg >= 0;
+        F->cur_instr = i;
         if (guarded) {
             if ((uint32_t)ins->guard_reg >= f->nregs) {
                 *bad = ins;
@@ -593,13 +617,15 @@ static bool emit_body(cgen_fn *F, const ptx_instr **bad)
     return ok;
 }
 
+/* why, when given, follows after a colon: the emitter's reason (e.g. which feature). */
 static void unsupported_msg(gen_state *S, const ptx_function *k, const ptx_instr *ins,
-                            const char *extra, char *out, size_t n)
+                            const char *extra, const char *why, char *out, size_t n)
 {
     char loc[256];
     ptx_instr_location(S->g.m, ins, loc, sizeof loc);
-    cgen_fmt(out, n, "kernel %s: PTX instruction `%s` (%s) %sis not supported on the cpu backend",
-             k->name, ins->text ? ins->text : ins->opcode, loc, extra ? extra : "");
+    cgen_fmt(out, n, "kernel %s: PTX instruction `%s` (%s) %sis not supported on the cpu backend%s%s",
+             k->name, ins->text ? ins->text : ins->opcode, loc, extra ? extra : "",
+             why && *why ? ": " : "", why && *why ? why : "");
 }
 
 /* A device function: `static void cg_fN(cg_tc *tc, const char *cg_P, char *cg_Rv)`. */
@@ -759,10 +785,10 @@ static void emit_kernel(gen_state *S, uint32_t ki, kernel_out *K)
             char extra[300];
             cgen_fmt(extra, sizeof extra, "in device function %s (a called function with barriers or warp collectives) ",
                      m->funcs[fi].name);
-            unsupported_msg(S, k, I->collective, extra, msg, sizeof msg);
+            unsupported_msg(S, k, I->collective, extra, NULL, msg, sizeof msg);
             K->unsupported = strdup(msg);
         } else if (I->bad_ins) {
-            unsupported_msg(S, k, I->bad_ins, NULL, msg, sizeof msg);
+            unsupported_msg(S, k, I->bad_ins, NULL, I->bad_why, msg, sizeof msg);
             K->unsupported = strdup(msg);
         }
     }
@@ -799,25 +825,10 @@ static void emit_kernel(gen_state *S, uint32_t ki, kernel_out *K)
     if (ok && F.state_machine) {
         cgen_buf_printf(&b, "struct cg_k%u_st { cg_thr h;\n", ki);
         emit_reg_decls(&F, "", false);
-        cgen_buf_puts(&b, "uint32_t cg_cc; };\n#define CG_SAVE do { ");
-        for (uint32_t i = 0; i < k->nregs; i++) {
-            if (cgen_ctype_of(k->regs[i].type) == CT_BAD)
-                continue;
-            if (k->regs[i].vec > 1)
-                cgen_buf_printf(&b, "memcpy(cg_st->R%u, R%u, sizeof R%u); ", i, i, i);
-            else
-                cgen_buf_printf(&b, "cg_st->R%u = R%u; ", i, i);
-        }
-        cgen_buf_puts(&b, "cg_st->cg_cc = cg_cc; } while (0)\n#define CG_RESTORE do { ");
-        for (uint32_t i = 0; i < k->nregs; i++) {
-            if (cgen_ctype_of(k->regs[i].type) == CT_BAD)
-                continue;
-            if (k->regs[i].vec > 1)
-                cgen_buf_printf(&b, "memcpy(R%u, cg_st->R%u, sizeof R%u); ", i, i, i);
-            else
-                cgen_buf_printf(&b, "R%u = cg_st->R%u; ", i, i);
-        }
-        cgen_buf_puts(&b, "cg_cc = cg_st->cg_cc; } while (0)\n");
+        cgen_buf_puts(&b, "uint32_t cg_cc; };\n");
+        F.live = cgen_live_at_collectives(k, &F.live_words);
+        if (!F.live)
+            b.oom = true;
         cgen_buf_printf(&b, "static void cg_k%u_body(struct cushim_block_ctx *ctx, cg_thr *cg_h, uint32_t cg_t) {\n"
                             "struct cg_k%u_st *cg_st = (struct cg_k%u_st *)cg_h;\n"
                             "const char *cg_params = (const char *)ctx->params; char *cg_shared = ctx->shared;\n"
@@ -860,10 +871,14 @@ static void emit_kernel(gen_state *S, uint32_t ki, kernel_out *K)
     }
     if (ok) {
         if (F.state_machine) {
-            cgen_buf_puts(&b, "cg_exit: cg_h->status = CG_S_EXIT; return;\ncg_resume: CG_RESTORE;\nswitch (cg_h->site) {\n");
-            for (uint32_t s = 1; s <= F.nsites; s++)
-                cgen_buf_printf(&b, "case %u: goto cg_s%u;\n", s, s);
-            cgen_buf_puts(&b, "default: cg_h->status = CG_S_EXIT; return;\n}\n}\n#undef CG_SAVE\n#undef CG_RESTORE\n");
+            cgen_buf_puts(&b, "cg_exit: cg_h->status = CG_S_EXIT; return;\ncg_resume:\nswitch (cg_h->site) {\n");
+            for (uint32_t s = 1; s <= F.nsites; s++) {
+                cgen_buf_printf(&b, "case %u: ", s);
+                if (s < F.site_cap)
+                    cgen_emit_live_copy(&F, F.site_instr[s], false);
+                cgen_buf_printf(&b, "goto cg_s%u;\n", s);
+            }
+            cgen_buf_puts(&b, "default: cg_h->status = CG_S_EXIT; return;\n}\n}\n");
             cgen_buf_printf(&b, "static void cg_k%u(struct cushim_block_ctx *ctx) {\n"
                                 "cg_run_block(ctx, sizeof(struct cg_k%u_st), cg_k%u_body, ", ki, ki, ki);
             cgen_fmt(msg, sizeof msg, "kernel %s: threads wait at barriers or warp collectives that can never complete "
@@ -878,7 +893,7 @@ static void emit_kernel(gen_state *S, uint32_t ki, kernel_out *K)
         }
     } else if (!K->unsupported) {
         if (bad) {
-            unsupported_msg(S, k, bad, NULL, msg, sizeof msg);
+            unsupported_msg(S, k, bad, NULL, F.why, msg, sizeof msg);
         } else {
             cgen_fmt(msg, sizeof msg, "kernel %s: %s is not supported on the cpu backend", k->name,
                      F.why ? F.why : "its code");
@@ -916,7 +931,32 @@ static void free_state(gen_state *S)
     cgen_map_free(&S->g.funcs);
 }
 
-char *cgen_module(const ptx_module *m, const cgen_options *opt, char *err, size_t errlen)
+/* Which functions the C file for kernel `only` needs: those it reaches by calls and,
+ * once any of them takes a function's address or calls indirectly, every function whose
+ * address is taken (and what those reach), since indirect calls compare against them. */
+static bool *needed_functions(gen_state *S, uint32_t only)
+{
+    const ptx_module *m = S->g.m;
+    bool *need = calloc(m->nfuncs ? m->nfuncs : 1, sizeof *need);
+    if (!need)
+        return NULL;
+    memset(S->reach, 0, m->nfuncs * sizeof *S->reach);
+    mark_reach(S, only);
+    bool addresses = false;
+    for (uint32_t i = 0; i < m->nfuncs; i++)
+        if (S->reach[i] && (S->g.fi[i].takes_fn_addr || S->g.fi[i].indirect))
+            addresses = true;
+    if (addresses)
+        for (uint32_t i = 0; i < m->nfuncs; i++)
+            if (S->g.fi[i].addr_taken && !m->funcs[i].is_entry)
+                mark_reach(S, i);
+    memcpy(need, S->reach, m->nfuncs * sizeof *need);
+    return need;
+}
+
+/* The module's C: every kernel when `only` is negative, else kernel `only` alone. */
+static char *generate(const ptx_module *m, const cgen_options *opt, int64_t only, char *err,
+                      size_t errlen)
 {
     static const cgen_options defaults = { false, false };
     gen_state S;
@@ -948,31 +988,36 @@ char *cgen_module(const ptx_module *m, const cgen_options *opt, char *err, size_
     }
     if (!analyse(&S))
         goto oom;
+    bool *need = NULL;
+    if (only >= 0 && !(need = needed_functions(&S, (uint32_t)only)))
+        goto oom;
+#define WANTED(i) (!need || need[i])
 
     cgen_buf_puts(&S.out, cushim_kernel_abi_text);
     cgen_buf_puts(&S.out, cushim_gen_c_prelude_text);
     cgen_buf_printf(&S.out, "static uint64_t cg_var[%u];\n", m->nvars ? m->nvars : 1);
     for (uint32_t i = 0; i < m->nfuncs; i++)
-        if (!m->funcs[i].is_entry && m->funcs[i].has_body)
+        if (!m->funcs[i].is_entry && m->funcs[i].has_body && WANTED(i))
             cgen_buf_printf(&S.out, "static void cg_f%u(cg_tc *tc, const char *cg_P, char *cg_Rv);\n", i);
     for (uint32_t i = 0; i < m->nfuncs; i++)
-        if (!m->funcs[i].is_entry && m->funcs[i].has_body)
+        if (!m->funcs[i].is_entry && m->funcs[i].has_body && WANTED(i))
             emit_func(&S, i);
 
     uint32_t nk = 0;
     for (uint32_t i = 0; i < m->nfuncs; i++)
-        if (m->funcs[i].is_entry && m->funcs[i].has_body)
+        if (m->funcs[i].is_entry && m->funcs[i].has_body && (only < 0 || i == only))
             nk++;
     kernel_out *ks = calloc(nk ? nk : 1, sizeof *ks);
     uint32_t *kidx = calloc(nk ? nk : 1, sizeof *kidx);
     if (!ks || !kidx) {
         free(ks);
         free(kidx);
+        free(need);
         goto oom;
     }
     nk = 0;
     for (uint32_t i = 0; i < m->nfuncs; i++) {
-        if (!m->funcs[i].is_entry || !m->funcs[i].has_body)
+        if (!m->funcs[i].is_entry || !m->funcs[i].has_body || (only >= 0 && i != only))
             continue;
         kidx[nk] = i;
         emit_kernel(&S, i, &ks[nk]);
@@ -1007,6 +1052,8 @@ char *cgen_module(const ptx_module *m, const cgen_options *opt, char *err, size_
         cgen_buf_puts(&S.out, "{ 0, 0, 0, 0, 0, 0, 0, 0 }\n");
     free(ks);
     free(kidx);
+    free(need);
+#undef WANTED
     cgen_buf_printf(&S.out,
                     "};\n"
                     "static void cg_bind(const uint64_t *a) { uint32_t i; for (i = 0; i < %u; i++) cg_var[i] = a[i]; }\n"
@@ -1022,5 +1069,20 @@ oom:
     free_state(&S);
     free(S.out.p);
     cgen_fmt(err, errlen, "out of memory while generating C code");
+    return NULL;
+}
+
+char *cgen_module(const ptx_module *m, const cgen_options *opt, char *err, size_t errlen)
+{
+    return generate(m, opt, -1, err, errlen);
+}
+
+char *cgen_kernel(const ptx_module *m, const char *kernel, const cgen_options *opt, char *err,
+                  size_t errlen)
+{
+    for (uint32_t i = 0; m && kernel && i < m->nfuncs; i++)
+        if (m->funcs[i].is_entry && m->funcs[i].has_body && strcmp(m->funcs[i].name, kernel) == 0)
+            return generate(m, opt, i, err, errlen);
+    cgen_fmt(err, errlen, "no kernel named %s in the module", kernel ? kernel : "(null)");
     return NULL;
 }

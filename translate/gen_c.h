@@ -12,7 +12,7 @@
 #include "translate/ptx_ir.h"
 
 /* Bump when the generated code changes meaning: part of the compilation cache key. */
-#define CGEN_VERSION 1
+#define CGEN_VERSION 2
 
 typedef struct cgen_options {
     bool memcheck;    /* CUSHIM_MEMCHECK: bounds-check every device access */
@@ -25,6 +25,12 @@ typedef struct cgen_options {
  * a descriptor with run_block NULL and `unsupported` naming the instruction text,
  * the kernel and the source line: it never runs something else. */
 char *cgen_module(const ptx_module *m, const cgen_options *opt, char *err, size_t errlen);
+
+/* Like cgen_module for one kernel: its C file holds that kernel alone (descriptor with
+ * one entry) and the device functions it needs, so a program compiles only the kernels
+ * it launches. NULL with err set when the module has no such kernel. */
+char *cgen_kernel(const ptx_module *m, const char *kernel, const cgen_options *opt, char *err,
+                  size_t errlen);
 
 /* Whether the generator supports an instruction; when not, a short reason such as
  * "opcode 'tex' is not supported" is written to why. Triage uses this, so the

@@ -48,6 +48,7 @@ typedef struct cgen_finfo {
     uint32_t ncallees;
     bool indirect;                /* makes an indirect call */
     bool addr_taken;              /* its address is taken somewhere */
+    bool takes_fn_addr;           /* it takes the address of some function */
     bool has_call;
     uint32_t *param_off;          /* .func parameter / return layout (our own) */
     uint32_t *ret_off;
@@ -77,6 +78,14 @@ typedef struct cgen_fn {
     cgen_map fparams;           /* param name -> index; rets as -2 - index */
     uint32_t *var_off;          /* kernel .local/.shared function vars: offsets */
     const uint32_t *mod_shoff;  /* kernel: module shared var offsets (UINT32_MAX unused) */
+    /* State machine: registers live at each collective (by instruction index, from
+     * cgen_live_at_collectives), the instruction being emitted, and per resume site
+     * (1-based) the instruction that opened it, so the resume code restores only those. */
+    uint64_t **live;
+    uint32_t live_words;
+    uint32_t cur_instr;
+    uint32_t *site_instr;
+    uint32_t site_cap;
     const char *why;            /* reason of the failure, set by emitters */
     char whybuf[160];
 } cgen_fn;
@@ -98,8 +107,23 @@ bool cgen_symbol_value(cgen_fn *F, const char *sym, char *out, size_t n);
 /* Emit one instruction (without guard). False with F->why set when unsupported. */
 bool cgen_emit_instr(cgen_fn *F, const ptx_instr *ins);
 bool cgen_fail(cgen_fn *F, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fail a call to an external function, naming dynamic parallelism for the device runtime. */
+bool cgen_fail_external(cgen_fn *F, const char *name);
+
+/* Texture and surface instructions (gen_c_tex.c): *handled false when ins is none. */
+bool cgen_emit_texsurf(cgen_fn *F, const ptx_instr *ins, bool *handled);
 
 /* Barrier and warp-collective classification. */
 bool cgen_is_collective(const ptx_instr *ins);
+
+/* Liveness (gen_c_live.c): for each barrier / warp-collective instruction of f, the set
+ * of registers (bitset of `*words` 64-bit words) a thread suspended there must keep:
+ * those live after it plus those it reads. Other entries are NULL. NULL when out of
+ * memory. Free with cgen_live_free. */
+uint64_t **cgen_live_at_collectives(const ptx_function *f, uint32_t *words);
+void cgen_live_free(uint64_t **live, uint32_t ninstrs);
+/* Emit the statements saving (save true) or restoring the registers live at the
+ * collective instruction `instr` into / from the thread's state slice `cg_st`. */
+void cgen_emit_live_copy(cgen_fn *F, uint32_t instr, bool save);
 
 #endif

@@ -1397,6 +1397,37 @@ static bool emit_misc(cgen_fn *F, const ptx_instr *ins, const char *op, bool *ha
         WR(0, PTX_B32, e);
         return true;
     }
+    if (strcmp(op, "dp2a") == 0) {
+        NOPS(4);
+        RD(a, 1, PTX_B32);
+        RD(b, 2, PTX_B32);
+        RD(c, 3, PTX_B32);
+        cgen_fmt(e, sizeof e, "cg_dp2a(%s, %s, %s, %d, %d, %d)", a, b, c, has(ins, "hi"),
+                 ptx_type_is_signed(ty(ins, 0)), ptx_type_is_signed(ty(ins, 1)));
+        WR(0, PTX_B32, e);
+        return true;
+    }
+    {
+        static const char *const vops[] = { "vadd", "vsub", "vabsdiff", "vmin", "vmax", "vavrg", NULL };
+        size_t ol = strlen(op);
+        for (int vi = 0; vops[vi]; vi++) {
+            size_t vl = strlen(vops[vi]);
+            if (ol != vl + 1 || strncmp(op, vops[vi], vl) != 0 || (op[vl] != '2' && op[vl] != '4'))
+                continue;
+            /* d, a, b, c with types dtype.atype.btype (lane selectors are not parsed) */
+            NOPS(4);
+            if (ins->ntypes != 3)
+                return cgen_fail(F, "%s type list", op);
+            RD(a, 1, PTX_B32);
+            RD(b, 2, PTX_B32);
+            RD(c, 3, PTX_B32);
+            cgen_fmt(e, sizeof e, "cg_vsimd(%s, %s, %s, %d, %d, %d, %d, %d, %d, %d)", a, b, c,
+                     op[vl] - '0', vi, ptx_type_is_signed(ty(ins, 1)), ptx_type_is_signed(ty(ins, 2)),
+                     ptx_type_is_signed(ty(ins, 0)), has(ins, "sat"), has(ins, "add"));
+            WR(0, PTX_B32, e);
+            return true;
+        }
+    }
     if (strcmp(op, "copysign") == 0) {
         NOPS(3);
         if (T != PTX_F32 && T != PTX_F64)
@@ -1557,6 +1588,16 @@ static bool emit_service_call(cgen_fn *F, const ptx_instr *ins, const char *name
         E("ctx->rt->assert_fail(ctx, %s, %s, (uint32_t)%s, %s, %s);\ngoto cg_exit;\n", a0, a1, a2, a3, a4);
         return true;
     }
+    return cgen_fail_external(F, name);
+}
+
+bool cgen_fail_external(cgen_fn *F, const char *name)
+{
+    /* nvcc lowers device-side <<<>>> to __cudaCDP2GetParameterBufferV2 + LaunchDeviceV2 */
+    if (strstr(name, "LaunchDevice") || strstr(name, "GetParameterBuffer"))
+        return cgen_fail(F, "dynamic parallelism (device-side launch) is not supported (call to `%s`)", name);
+    if (strncmp(name, "__cudaCDP", 9) == 0 || strncmp(name, "cuda", 4) == 0)
+        return cgen_fail(F, "device runtime call `%s` (dynamic parallelism) is not supported", name);
     return cgen_fail(F, "call to external function `%s`", name);
 }
 
@@ -1652,7 +1693,22 @@ bool cgen_is_collective(const ptx_instr *ins)
 static unsigned site_open(cgen_fn *F, const char *status)
 {
     unsigned k = ++F->nsites;
-    E("{ CG_SAVE; cg_h->site = %u; cg_h->status = %s;\n", k, status);
+    if (!F->check_only && k >= F->site_cap) {
+        uint32_t cap = F->site_cap ? F->site_cap * 2 : 16;
+        uint32_t *p = realloc(F->site_instr, cap * sizeof *p);
+        if (p) {
+            F->site_instr = p;
+            F->site_cap = cap;
+        } else {
+            F->b->oom = true; /* the module fails as out of memory */
+        }
+    }
+    if (!F->check_only && k < F->site_cap)
+        F->site_instr[k] = F->cur_instr;
+    E("{ ");
+    if (!F->check_only)
+        cgen_emit_live_copy(F, F->cur_instr, true);
+    E("cg_h->site = %u; cg_h->status = %s;\n", k, status);
     return k;
 }
 
@@ -1962,5 +2018,9 @@ static bool emit_instr(cgen_fn *F, const ptx_instr *ins)
     if (strcmp(op, "shfl") == 0 || strcmp(op, "vote") == 0 || strcmp(op, "activemask") == 0 ||
         strcmp(op, "match") == 0 || strcmp(op, "redux") == 0)
         return emit_warp_op(F, ins);
+    if (!cgen_emit_texsurf(F, ins, &handled))
+        return false;
+    if (handled)
+        return true;
     return cgen_fail(F, "opcode '%s' is not supported", op);
 }

@@ -91,8 +91,9 @@ CG_INLINE uint16_t cg_rems16(uint16_t a, uint16_t b) {
     CG_INLINE UT cg_shl##N(UT a, uint32_t s) { return s >= N ? (UT)0 : (UT)(a << s); } \
     CG_INLINE UT cg_shru##N(UT a, uint32_t s) { return s >= N ? (UT)0 : (UT)(a >> s); } \
     CG_INLINE UT cg_shrs##N(UT a, uint32_t s) { \
-        ST x = (ST)a; if (s >= N) s = N - 1; \
-        return (UT)(x < 0 ? ~(UT)(~(UT)a >> s) : (UT)(a >> s)); }
+        ST x = (ST)a; UT na = (UT)~a; if (s >= N) s = N - 1; \
+        /* complement in UT: narrow types promote to int, whose ~ sets high bits */ \
+        return (UT)(x < 0 ? (UT)~(UT)(na >> s) : (UT)(a >> s)); }
 CG_SHIFTS(16, uint16_t, int16_t)
 CG_SHIFTS(32, uint32_t, int32_t)
 CG_SHIFTS(64, uint64_t, int64_t)
@@ -198,9 +199,11 @@ CG_INLINE uint32_t cg_prmt(uint32_t a, uint32_t b, uint32_t c, int mode) {
     case 1: for (i = 0; i < 4; i++) sel[i] = (s + i) & 7; break;
     case 2: for (i = 0; i < 4; i++) sel[i] = (s - i) & 7; break;
     case 3: for (i = 0; i < 4; i++) sel[i] = s; break;
-    case 4: for (i = 0; i < 4; i++) sel[i] = i < s ? i : s; break;
-    case 5: for (i = 0; i < 4; i++) sel[i] = i > s ? i : s; break;
-    default: for (i = 0; i < 4; i++) sel[i] = (s & 2) ? 2 + (i & 1) : (i & 1); break;
+    /* ecl clamps byte indices below the selector up to it, ecr those above it down;
+     * rc16 replicates the half-word chosen by c[0] (ISA table) */
+    case 4: for (i = 0; i < 4; i++) sel[i] = i > s ? i : s; break;
+    case 5: for (i = 0; i < 4; i++) sel[i] = i < s ? i : s; break;
+    default: for (i = 0; i < 4; i++) sel[i] = (s & 1) ? 2 + (i & 1) : (i & 1); break;
     }
     for (i = 0; i < 4; i++) d |= ((uint32_t)(x >> (8 * sel[i])) & 0xff) << (8 * i);
     return d;
@@ -226,6 +229,51 @@ CG_INLINE uint32_t cg_dp4a(uint32_t a, uint32_t b, uint32_t c, int as, int bs) {
         acc += x * y;
     }
     return (uint32_t)acc;
+}
+
+CG_INLINE uint32_t cg_dp2a(uint32_t a, uint32_t b, uint32_t c, int hi, int as, int bs) {
+    int64_t acc = (int32_t)c;
+    int i;
+    for (i = 0; i < 2; i++) {
+        int64_t x = (a >> (16 * i)) & 0xffff, y = (b >> (8 * (i + 2 * hi))) & 0xff;
+        if (as && x > 32767) x -= 65536;
+        if (bs && y > 127) y -= 256;
+        acc += x * y;
+    }
+    return (uint32_t)acc;
+}
+/* SIMD video instructions (vadd4, vabsdiff2, ...): `lanes` lanes of 32/lanes bits.
+ * op: 0 add, 1 sub, 2 absdiff, 3 min, 4 max, 5 avrg (rounds up). With acc, the lane
+ * results are summed into c; otherwise each is wrapped (or, with sat, clamped to the
+ * range of the destination type) and packed. */
+CG_INLINE uint32_t cg_vsimd(uint32_t a, uint32_t b, uint32_t c, int lanes, int op, int as, int bs,
+                            int ds, int sat, int acc) {
+    int w = 32 / lanes, i;
+    int64_t mask = ((int64_t)1 << w) - 1, sum = 0;
+    uint32_t d = 0;
+    for (i = 0; i < lanes; i++) {
+        int64_t x = (a >> (w * i)) & mask, y = (b >> (w * i)) & mask, r;
+        if (as && x > (mask >> 1)) x -= mask + 1;
+        if (bs && y > (mask >> 1)) y -= mask + 1;
+        switch (op) {
+        case 0: r = x + y; break;
+        case 1: r = x - y; break;
+        case 2: r = x > y ? x - y : y - x; break;
+        case 3: r = x < y ? x : y; break;
+        case 4: r = x > y ? x : y; break;
+        default: r = (x + y + 1) >> 1; break;
+        }
+        if (acc) {
+            sum += r;
+            continue;
+        }
+        if (sat) {
+            int64_t lo = ds ? -((mask + 1) >> 1) : 0, hi = ds ? (mask >> 1) : mask;
+            r = r < lo ? lo : r > hi ? hi : r;
+        }
+        d |= (uint32_t)((uint64_t)r & (uint64_t)mask) << (w * i);
+    }
+    return acc ? (uint32_t)((int64_t)(int32_t)c + sum) : d;
 }
 
 /* ---- float ----------------------------------------------------------------------- */

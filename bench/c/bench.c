@@ -205,9 +205,8 @@ static void histogram_run(void *p)
 
 static int bench_histogram(const struct bench_options *opt)
 {
-    static struct histogram_ctx h;
+    struct histogram_ctx h = {.n = bench_size(BENCH_HISTOGRAM, opt->quick)};
     char size[64], first[BENCH_FIRST_LEN] = "";
-    h.n = bench_size(BENCH_HISTOGRAM, opt->quick);
     snprintf(size, sizeof size, "n=%ld,256-bins", h.n);
     bench_print_header(BENCH_HISTOGRAM, size);
     h.data = bench_alloc(h.n);

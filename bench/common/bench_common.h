@@ -97,6 +97,7 @@ static inline struct bench_options bench_parse_args(int argc, char **argv)
  *   workload NAME size TEXT
  *   first_ms X      the warm-up run (includes any kernel compilation)
  *   rep_ms X        one line per timed repetition
+ *   wall_ms X       (CUDA only) host wall clock of the run before it: cross-checks the events
  *   check ok        or "check FAILED: why" with exit status BENCH_EXIT_WRONG
  * and "error: why" with exit status BENCH_EXIT_ERROR when it cannot run at all. */
 static inline void bench_print_header(int workload, const char *size_text)

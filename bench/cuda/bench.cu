@@ -24,6 +24,10 @@ static void *device_alloc(size_t bytes)
     return p;
 }
 
+// Host wall-clock time of the last event_ms run, up to the event synchronisation: a
+// cross-check of the event timing, printed as wall_ms.
+static double last_wall_ms;
+
 // Events bracket one run of the workload; the kernel errors a launch leaves behind
 // surface at the event synchronisation.
 template <typename Run> static float event_ms(Run run)
@@ -31,11 +35,13 @@ template <typename Run> static float event_ms(Run run)
     cudaEvent_t start, stop;
     CUDA_OK(cudaEventCreate(&start));
     CUDA_OK(cudaEventCreate(&stop));
+    const double wall_start = bench_now_ms();
     CUDA_OK(cudaEventRecord(start));
     run();
     CUDA_OK(cudaGetLastError());
     CUDA_OK(cudaEventRecord(stop));
     CUDA_OK(cudaEventSynchronize(stop));
+    last_wall_ms = bench_now_ms() - wall_start;
     float ms = 0.0f;
     CUDA_OK(cudaEventElapsedTime(&ms, start, stop));
     CUDA_OK(cudaEventDestroy(start));
@@ -51,6 +57,7 @@ static void timed_runs(int repeat, Reset reset, Run run)
     for (int r = -1; r < repeat; r++) {
         reset();
         bench_print_time(r < 0 ? "first_ms" : "rep_ms", event_ms(run));
+        bench_print_time("wall_ms", last_wall_ms);
     }
 }
 
@@ -344,6 +351,7 @@ static int bench_launch(const bench_options &opt)
             }
         });
         bench_print_time(r < 0 ? "first_ms" : "rep_ms", ms / count);
+        bench_print_time("wall_ms", last_wall_ms / count);
     }
     return bench_verdict(0, "");
 }

@@ -118,13 +118,20 @@ function emit_export(i,    k, isvoid, okexpr) {
     printf "CUSHIM_EXPORT %s %s(%s)\n{\n", ret[i], sym[i], decl_params()
     if (!isvoid) printf "    %s r;\n", ret[i]
     printf "    cushim__api_count(%s);\n", id[i]
+    # Run report (shim/report.h): the clock is read only while a report is recorded.
+    printf "    uint64_t report_t0 = cushim__report_active ? cushim__report_clock() : 0;\n"
     if (has_impl(i)) {
+        # `_ptsz`/`_ptds` entry points (nvcc --default-stream per-thread): the NULL
+        # stream and the synchronous calls mean this thread's per-thread stream.
+        ptds = (name[i] ~ /_pt(sz|ds)$/)
+        if (ptds) printf "    bool ptds_prev = cushim__ptds_enter();\n"
         if (returns_error(i) && !has_flag(i, "nosticky"))
             printf "    if (!cushim__api_precheck(%s, &r))\n        r = cushim_impl_%s(%s);\n", id[i], impl[i], call_args()
         else if (isvoid)
             printf "    cushim_impl_%s(%s);\n", impl[i], call_args()
         else
             printf "    r = cushim_impl_%s(%s);\n", impl[i], call_args()
+        if (ptds) printf "    cushim__ptds_leave(ptds_prev);\n"
     } else {
         for (k = 1; k <= np; k++) printf "    (void)%s;\n", pname[k]
         if (isvoid) printf "    cushim__api_unsupported(%s);\n", id[i]
@@ -132,6 +139,8 @@ function emit_export(i,    k, isvoid, okexpr) {
     }
     if (returns_error(i) && !has_flag(i, "nolasterr"))
         printf "    if (r != cudaSuccess)\n        cushim__record_error(r);\n"
+    printf "    if (cushim__report_active)\n        cushim__report_api(%s, report_t0, %s, __builtin_return_address(0));\n", \
+        id[i], returns_error(i) ? "(int)r" : "0"
     printf "    if (cushim__trace_enabled) {\n"
     okexpr = returns_error(i) ? "r == cudaSuccess" : "1"
     printf "        int ok = %s;\n        cushim__tr tr;\n        (void)ok;\n", okexpr
@@ -183,8 +192,9 @@ END {
     } else if (mode == "exports") {
         print "/* api_exports.c: generated from shim/api_table.tsv by shim/tools/gen_api.awk: do not edit."
         print " * Every exported entry point: count the call, check sticky errors and the backend's"
-        print " * mapping, call the implementation or the unsupported path, record the error, trace. */"
-        print "#include <stddef.h>\n#include \"shim/api_gen.h\"\n#include \"shim/api_internal.h\""
+        print " * mapping, call the implementation or the unsupported path, record the error, time"
+        print " * it for the run report when one is recorded, trace. */"
+        print "#include <stddef.h>\n#include <stdint.h>\n#include \"shim/api_gen.h\"\n#include \"shim/api_internal.h\"\n#include \"shim/report.h\""
         for (i = 1; i <= n; i++) emit_export(i)
     } else if (mode == "map") {
         print "/* libcudart.map: generated from shim/api_table.tsv: do not edit. */"

@@ -53,6 +53,8 @@ check "--help" 0 -- "$cushim" --help
 expect "--help" out "Usage: cushim COMMAND"
 expect "--help" out "run [--backend NAME] [--report FILE] [--] PROGRAM [ARGS...]"
 expect "--help" out "backends"
+expect "--help" out "report FILE.json [--html OUT]"
+expect "--help" out "compare A.json B.json [--html OUT]"
 check "-h" 0 -- "$cushim" -h
 expect "-h" out "Usage: cushim"
 check "help" 0 -- "$cushim" help
@@ -69,10 +71,18 @@ expect "unknown command" err "cushim: unknown command 'frobnicate'"
 expect "unknown command" err "Usage: cushim"
 check "unknown option" 2 -- "$cushim" --frobnicate
 expect "unknown option" err "unknown option '--frobnicate'"
-for sub in triage report compare; do
-    check "$sub (not yet available)" 2 -- "$cushim" $sub ./a.out
-    expect "$sub" err "not yet available in this version"
-done
+check "triage without a path" 2 -- "$cushim" triage
+expect "triage without a path" err "triage"
+check "report without a file" 2 -- "$cushim" report
+expect "report without a file" err "cushim: report: no report given"
+check "report: unknown option" 2 -- "$cushim" report --frob x.json
+expect "report: unknown option" err "cushim: report: unknown option '--frob'"
+check "report: missing file" 1 -- "$cushim" report "$tmp/no-such-report.json"
+expect "report: missing file" err "cushim: $tmp/no-such-report.json: cannot open: No such file or directory"
+check "compare with one file" 2 -- "$cushim" compare "$tmp/a.json"
+expect "compare with one file" err "cushim: compare: needs two run reports"
+check "compare with three files" 2 -- "$cushim" compare a.json b.json c.json
+expect "compare with three files" err "takes two reports, not more ('c.json')"
 
 [ -f "$lib" ] || { echo "FAIL: $lib was not built"; exit 1; }
 # cushim finds its library from /proc/self/exe, a path without symbolic links.

@@ -35,7 +35,9 @@ directive() { sed -n "s|^// $1: *||p" "$srcdir/$name.cu"; }
 extra_sources=$(directive sample-sources | tr '\n' ' ')
 modes=$(directive sample-modes)
 [ -n "$modes" ] || modes="shared rdc ptds cuda12"
-extra_flags=$(directive sample-flags | tr '\n' ' ')
+# @CUDA@ in sample-flags: the toolkit $NVCC belongs to (e.g. its stubs/libcuda.so).
+cuda_root=$(cd "$(dirname "$NVCC")/.." && pwd)
+extra_flags=$(directive sample-flags | sed "s|@CUDA@|$cuda_root|g" | tr '\n' ' ')
 cuda12=${CUSHIM_CUDA12_RUNTIME:-$top_builddir/tests/cuda12-runtime}
 
 bindir=$top_builddir/samples/bin

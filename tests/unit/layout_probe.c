@@ -72,6 +72,18 @@ int main(void)
     OFF(struct cudaMemcpy3DParms, extent); OFF(struct cudaMemcpy3DParms, kind);
     SIZE(struct cudaMemcpy3DPeerParms);
     OFF(struct cudaMemcpy3DPeerParms, dstDevice); OFF(struct cudaMemcpy3DPeerParms, extent);
+    SIZE(struct cudaKernelNodeParams); OFF(struct cudaKernelNodeParams, sharedMemBytes);
+    OFF(struct cudaKernelNodeParams, kernelParams); OFF(struct cudaKernelNodeParams, extra);
+    SIZE(struct cudaHostNodeParams); OFF(struct cudaHostNodeParams, userData);
+    SIZE(struct cudaMemsetParams); OFF(struct cudaMemsetParams, value);
+    OFF(struct cudaMemsetParams, elementSize); OFF(struct cudaMemsetParams, height);
+    SIZE(cudaGraphEdgeData); OFF(cudaGraphEdgeData, type);
+    SIZE(cudaGraphInstantiateParams); OFF(cudaGraphInstantiateParams, result_out);
+    SIZE(cudaGraphExecUpdateResultInfo); OFF(cudaGraphExecUpdateResultInfo, errorFromNode);
+    SIZE(struct cudaMemPoolProps); OFF(struct cudaMemPoolProps, location);
+    OFF(struct cudaMemPoolProps, maxSize); OFF(struct cudaMemPoolProps, usage);
+    SIZE(cudaLaunchConfig_t); OFF(cudaLaunchConfig_t, attrs); OFF(cudaLaunchConfig_t, numAttrs);
+    SIZE(cudaLaunchAttribute); OFF(cudaLaunchAttribute, val);
     SIZE(cudaIpcMemHandle_t); SIZE(cudaIpcEventHandle_t); SIZE(cudaUUID_t);
     SIZE(dim3); SIZE(uint3);
     SIZE(enum cudaDeviceAttr); SIZE(cudaError_t);

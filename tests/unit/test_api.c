@@ -136,10 +136,20 @@ END_TEST
 START_TEST(unsupported_call)
 {
     load();
+    /* Graphics interop has no backend here: the unsupported path answers. */
+    cudaError_t (*unregister)(cudaGraphicsResource_t);
+    *(void **)&unregister = dlvsym(lib, "cudaGraphicsUnregisterResource", "libcudart.so.13");
+    ck_assert_ptr_nonnull(unregister);
+    ck_assert_int_eq(unregister(NULL), cudaErrorNotSupported);
+    ck_assert_int_eq(cudaGetLastError(), cudaErrorNotSupported);
+    /* cudaMalloc3D is implemented: rows pitched to at least the width. */
     struct cudaPitchedPtr pp;
     struct cudaExtent ext = {16, 16, 16};
-    ck_assert_int_eq(cudaMalloc3D(&pp, ext), cudaErrorNotSupported);
-    ck_assert_int_eq(cudaGetLastError(), cudaErrorNotSupported);
+    ck_assert_int_eq(cudaMalloc3D(&pp, ext), cudaSuccess);
+    ck_assert_uint_ge(pp.pitch, 16);
+    ck_assert_uint_eq(pp.xsize, 16);
+    ck_assert_uint_eq(pp.ysize, 16);
+    ck_assert_int_eq(cudaFree(pp.ptr), cudaSuccess);
 }
 END_TEST
 
@@ -316,6 +326,8 @@ START_TEST(streams_and_events)
     ck_assert_int_eq(cudaEventCreate(&b), cudaSuccess);
     ck_assert_int_eq(cudaEventElapsedTime(&ms, a, b), cudaErrorInvalidResourceHandle);
     ck_assert_int_eq(cudaEventRecord(a, s), cudaSuccess);
+    /* Work runs asynchronously: the stream is idle once its only record completed. */
+    ck_assert_int_eq(cudaEventSynchronize(a), cudaSuccess);
     ck_assert_int_eq(cudaStreamQuery(s), cudaSuccess);
     ck_assert_int_eq(cudaEventRecord(b, s), cudaSuccess);
     ck_assert_int_eq(cudaEventSynchronize(b), cudaSuccess);

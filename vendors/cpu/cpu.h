@@ -113,6 +113,15 @@ extern const struct cushim_rt_services cpu_services;
  * NULL; *out (malloc'ed, NUL-terminated) receives the text. */
 int cpu_printf_format(const char *fmt, const unsigned char *args, char **out,
                       size_t *outlen);
+/* Textures and surfaces (cpu_texture.c): the KABI 3 services over the objects of
+ * shim/api_texture.h. */
+void cpu_service_tex(struct cushim_block_ctx *ctx, uint64_t handle, uint32_t form,
+                     const uint32_t *coords, uint32_t *out);
+uint32_t cpu_service_tex_query(struct cushim_block_ctx *ctx, uint64_t handle, uint32_t query);
+void cpu_service_surf_load(struct cushim_block_ctx *ctx, uint64_t handle, uint32_t form,
+                           const int32_t *coords, void *data);
+void cpu_service_surf_store(struct cushim_block_ctx *ctx, uint64_t handle, uint32_t form,
+                            const int32_t *coords, const void *data);
 /* cudaLimitMallocHeapSize: settable until the heap is first used (then
  * cudaErrorInvalidValue). Default 8 MiB. */
 int cpu_set_malloc_heap_limit(size_t bytes);

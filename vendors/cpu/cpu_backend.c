@@ -1,5 +1,6 @@
 /* cpu_backend.c: the CPU fallback's ops struct: device description, memory operations on
- * the reserved range, module loading (IR -> C -> shared object), kernel lookup, launch. */
+ * the reserved range, modules and kernels (IR -> C -> shared object, one kernel at a time
+ * when it is first asked for), launch. */
 #include "config.h"
 
 #include "vendors/cpu/cpu.h"
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <uthash.h>
 
@@ -20,14 +22,23 @@
 typedef struct cpu_kernel {
     const struct cushim_kernel_desc *desc;
     uint32_t param_bytes;
+    void *dl;              /* translated on demand: its own object (owned, as is the entry) */
+    char *name;
     UT_hash_handle hh;
 } cpu_kernel;
 
+/* A module is either compiled whole from C (cpu_module_load_c: kernels[] filled at
+ * load), or kept as IR (module_load) whose kernels are translated and compiled one by
+ * one on their first kernel_get: a program compiles only the kernels it uses, and each
+ * kernel has its own cache entry. */
 typedef struct cpu_module {
     void *dl;
     const struct cushim_module_desc *desc;
     cpu_kernel *kernels;   /* one per desc->kernels */
-    cpu_kernel *by_name;   /* hash over kernels */
+    cpu_kernel *by_name;   /* hash over kernels (and the on-demand ones) */
+    const ptx_module *ir;  /* on demand: owned by the core, outlives the module */
+    uint64_t *var_addr;
+    cgen_options opt;
     char label[200];
 } cpu_module;
 
@@ -253,11 +264,70 @@ static void free_module(cpu_module *m)
 {
     if (!m)
         return;
-    HASH_CLEAR(hh, m->by_name);
+    cpu_kernel *k, *tmp;
+    HASH_ITER(hh, m->by_name, k, tmp) {
+        HASH_DEL(m->by_name, k);
+        if (k->dl) {
+            dlclose(k->dl);
+            free(k->name);
+            free(k);
+        }
+    }
     free(m->kernels);
+    free(m->var_addr);
     if (m->dl)
         dlclose(m->dl);
     free(m);
+}
+
+/* Compile C that follows kernel_abi.h, check what it exports and bind its variables. */
+static int load_compiled(const char *c_source, size_t len, const uint64_t *var_addr,
+                         uint32_t nvars, const char *label, void **dl,
+                         const struct cushim_module_desc **desc, char *err, size_t errlen)
+{
+    *desc = NULL;
+    int rc = cpu_compile_load(c_source, len, label, dl, err, errlen);
+    if (rc)
+        return rc;
+    union {
+        void *object;
+        cushim_module_entry_fn fn;
+    } entry;
+    entry.object = dlsym(*dl, CUSHIM_KABI_ENTRY);
+    const char *problem = NULL;
+    char detail[160];
+    const struct cushim_module_desc *d = NULL;
+    if (!entry.object) {
+        problem = "it does not export " CUSHIM_KABI_ENTRY;
+    } else if (!(d = entry.fn())) {
+        problem = "its module descriptor is NULL";
+    } else if (d->kabi_version != CUSHIM_KABI_VERSION) {
+        snprintf(detail, sizeof detail, "it was generated for kernel ABI %u, this runtime "
+                 "has %d", d->kabi_version, CUSHIM_KABI_VERSION);
+        problem = detail;
+    } else if (d->nvars != nvars) {
+        snprintf(detail, sizeof detail, "it expects %u module variables, the image has %u",
+                 d->nvars, nvars);
+        problem = detail;
+    } else if (d->nkernels && !d->kernels) {
+        problem = "its kernel table is NULL";
+    } else if (nvars && !d->bind) {
+        problem = "it has variables but no bind function";
+    }
+    for (uint32_t i = 0; !problem && i < d->nkernels; i++)
+        if (!d->kernels[i].name)
+            problem = "a kernel has no name";
+    if (problem) {
+        snprintf(err, errlen, "cannot use the compiled kernels of %s: %s", label, problem);
+        dlclose(*dl);
+        *dl = NULL;
+        return CPU_cudaErrorInvalidPtx;
+    }
+    static const uint64_t no_vars[1] = {0};
+    if (d->bind)
+        d->bind(var_addr ? var_addr : no_vars);
+    *desc = d;
+    return 0;
 }
 
 int cpu_module_load_c(const char *c_source, size_t len, const uint64_t *var_addr,
@@ -271,36 +341,15 @@ int cpu_module_load_c(const char *c_source, size_t len, const uint64_t *var_addr
         return CPU_cudaErrorMemoryAllocation;
     }
     snprintf(m->label, sizeof m->label, "%s", label ? label : "module");
-    int rc = cpu_compile_load(c_source, len, m->label, &m->dl, err, errlen);
+    int rc = load_compiled(c_source, len, var_addr, nvars, m->label, &m->dl, &m->desc, err,
+                           errlen);
     if (rc) {
         free_module(m);
         return rc;
     }
-    union {
-        void *object;
-        cushim_module_entry_fn fn;
-    } entry;
-    entry.object = dlsym(m->dl, CUSHIM_KABI_ENTRY);
     const char *problem = NULL;
     char detail[160];
-    if (!entry.object) {
-        problem = "it does not export " CUSHIM_KABI_ENTRY;
-    } else if (!(m->desc = entry.fn())) {
-        problem = "its module descriptor is NULL";
-    } else if (m->desc->kabi_version != CUSHIM_KABI_VERSION) {
-        snprintf(detail, sizeof detail, "it was generated for kernel ABI %u, this runtime "
-                 "has %d", m->desc->kabi_version, CUSHIM_KABI_VERSION);
-        problem = detail;
-    } else if (m->desc->nvars != nvars) {
-        snprintf(detail, sizeof detail, "it expects %u module variables, the image has %u",
-                 m->desc->nvars, nvars);
-        problem = detail;
-    } else if (m->desc->nkernels && !m->desc->kernels) {
-        problem = "its kernel table is NULL";
-    } else if (nvars && !m->desc->bind) {
-        problem = "it has variables but no bind function";
-    }
-    if (!problem && m->desc->nkernels) {
+    if (m->desc->nkernels) {
         m->kernels = calloc(m->desc->nkernels, sizeof *m->kernels);
         if (!m->kernels)
             problem = "out of memory";
@@ -308,10 +357,6 @@ int cpu_module_load_c(const char *c_source, size_t len, const uint64_t *var_addr
     for (uint32_t i = 0; !problem && i < m->desc->nkernels; i++) {
         const struct cushim_kernel_desc *k = &m->desc->kernels[i];
         cpu_kernel *dup;
-        if (!k->name) {
-            problem = "a kernel has no name";
-            break;
-        }
         HASH_FIND_STR(m->by_name, k->name, dup);
         if (dup) {
             snprintf(detail, sizeof detail, "kernel %.100s is defined twice", k->name);
@@ -326,10 +371,72 @@ int cpu_module_load_c(const char *c_source, size_t len, const uint64_t *var_addr
         free_module(m);
         return CPU_cudaErrorInvalidPtx;
     }
-    static const uint64_t no_vars[1] = {0};
-    if (m->desc->bind)
-        m->desc->bind(var_addr ? var_addr : no_vars);
     *module = m;
+    return 0;
+}
+
+/* Size of a kernel's packed parameters, from the IR (the generated code does not
+ * carry it). */
+static uint32_t param_bytes_of(const ptx_function *f)
+{
+    uint32_t bytes = 0;
+    for (uint32_t p = 0; f && p < f->nparams; p++)
+        if (f->params[p].offset + f->params[p].size > bytes)
+            bytes = f->params[p].offset + f->params[p].size;
+    return bytes;
+}
+
+static double elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) * 1e3 + (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+/* Translate and compile one kernel of an IR module (kernel_get's first call for it). */
+static int translate_kernel(cpu_module *m, const char *name, cpu_kernel **out)
+{
+    const ptx_function *f = ptx_find_function(m->ir, name);
+    if (!f || !f->is_entry || !f->has_body)
+        return CPU_cudaErrorInvalidDeviceFunction;
+    char label[400], err[1024] = "", gen_err[512] = "";
+    snprintf(label, sizeof label, "%s, kernel %s", m->label, name);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    char *src = cgen_kernel(m->ir, name, &m->opt, gen_err, sizeof gen_err);
+    if (!src) {
+        CUSHIM_ERROR(CPU, "%s: cannot generate C for the cpu backend: %s", label, gen_err);
+        return CPU_cudaErrorInvalidPtx;
+    }
+    size_t len = strlen(src);
+    double gen_ms = elapsed_ms(&start);
+    cpu_kernel *k = calloc(1, sizeof *k);
+    char *kname = strdup(name);
+    const struct cushim_module_desc *desc = NULL;
+    int rc = !k || !kname ? CPU_cudaErrorMemoryAllocation
+                          : load_compiled(src, len, m->var_addr, m->ir->nvars, label, &k->dl,
+                                          &desc, err, sizeof err);
+    free(src);
+    if (!rc && (desc->nkernels != 1 || strcmp(desc->kernels[0].name, name) != 0)) {
+        snprintf(err, sizeof err, "cannot use the compiled kernels of %s: it does not hold "
+                 "that kernel alone", label);
+        rc = CPU_cudaErrorInvalidPtx;
+    }
+    if (rc) {
+        CUSHIM_ERROR(CPU, "%s", err[0] ? err : "out of memory");
+        if (k && k->dl)
+            dlclose(k->dl);
+        free(k);
+        free(kname);
+        return rc;
+    }
+    CUSHIM_DEBUG(CPU, "%s: %zu bytes of C generated in %.1f ms, ready after %.1f ms", label,
+                 len, gen_ms, elapsed_ms(&start));
+    k->desc = &desc->kernels[0];
+    k->name = kname;
+    k->param_bytes = param_bytes_of(f);
+    HASH_ADD_KEYPTR(hh, m->by_name, k->name, strlen(k->name), k);
+    *out = k;
     return 0;
 }
 
@@ -338,33 +445,24 @@ static int cpu_module_load(int dev, const cushim_module_image *img, void **modul
 {
     if (dev != 0)
         return CPU_cudaErrorInvalidDevice;
-    const char *label = img->label ? img->label : "module";
+    *module = NULL;
     const char *memcheck = cushim_getenv("CUSHIM_MEMCHECK");
-    cgen_options opt = {
-        .memcheck = memcheck && *memcheck && strcmp(memcheck, "0") != 0,
-        .for_tcc = cpu_compiler_is_tcc(),
-    };
-    char gen_err[512] = "";
-    char *src = cgen_module(img->ir, &opt, gen_err, sizeof gen_err);
-    if (!src) {
-        snprintf(err, errlen, "%s: cannot generate C for the cpu backend: %s", label, gen_err);
-        return CPU_cudaErrorInvalidPtx;
+    cpu_module *m = calloc(1, sizeof *m);
+    uint32_t nvars = img->ir->nvars;
+    if (m)
+        m->var_addr = calloc(nvars ? nvars : 1, sizeof *m->var_addr);
+    if (!m || !m->var_addr) {
+        free(m);
+        snprintf(err, errlen, "loading %s: out of memory", img->label ? img->label : "module");
+        return CPU_cudaErrorMemoryAllocation;
     }
-    int rc = cpu_module_load_c(src, strlen(src), img->var_addr, img->ir->nvars, label, module,
-                               err, errlen);
-    free(src);
-    if (rc)
-        return rc;
-    /* The parameter size is the IR's: the generated code does not carry it. */
-    cpu_module *m = *module;
-    for (uint32_t i = 0; i < m->desc->nkernels; i++) {
-        const ptx_function *f = ptx_find_function(img->ir, m->kernels[i].desc->name);
-        uint32_t bytes = 0;
-        for (uint32_t p = 0; f && p < f->nparams; p++)
-            if (f->params[p].offset + f->params[p].size > bytes)
-                bytes = f->params[p].offset + f->params[p].size;
-        m->kernels[i].param_bytes = bytes;
-    }
+    if (img->var_addr && nvars)
+        memcpy(m->var_addr, img->var_addr, nvars * sizeof *m->var_addr);
+    m->ir = img->ir;
+    m->opt.memcheck = memcheck && *memcheck && strcmp(memcheck, "0") != 0;
+    m->opt.for_tcc = cpu_compiler_is_tcc();
+    snprintf(m->label, sizeof m->label, "%s", img->label ? img->label : "module");
+    *module = m;
     return 0;
 }
 
@@ -380,6 +478,11 @@ static int cpu_kernel_get(void *module, const char *name, void **kernel, cushim_
     cpu_kernel *k = NULL;
     if (m && name)
         HASH_FIND_STR(m->by_name, name, k);
+    if (!k && m && name && m->ir) {
+        int rc = translate_kernel(m, name, &k);
+        if (rc)
+            return rc;
+    }
     if (!k)
         return CPU_cudaErrorInvalidDeviceFunction;
     *kernel = k;

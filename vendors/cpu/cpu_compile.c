@@ -93,8 +93,15 @@ static void run_program(char *const argv[], int timeout_ms, run_result *r)
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
     posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+    /* Its own process group, so a timeout kills the compiler driver AND the passes it
+     * started (cc1, as, ld), not just the driver. */
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
     pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &actions, NULL, argv, environ);
+    int rc = posix_spawn(&pid, argv[0], &actions, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
     close(fds[1]);
     if (rc != 0) {
@@ -136,7 +143,7 @@ static void run_program(char *const argv[], int timeout_ms, run_result *r)
     /* Output closed: the process is ending; still bounded by the deadline. */
     for (;;) {
         if (r->timed_out) {
-            kill(pid, SIGKILL);
+            kill(-pid, SIGKILL);
             waitpid(pid, NULL, 0);
             break;
         }
@@ -452,9 +459,13 @@ static void *load_object(const unsigned char *object, size_t len, const char *sc
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle)
         snprintf(err, errlen, "cannot load the compiled kernels: %s", dlerror());
-    if (is_memfd)
+    /* The dynamic loader recognises an object already loaded by its path name, and
+     * "/proc/self/fd/N" names a different object once N is reused: so the descriptor of
+     * a loaded object stays open (one per loaded object) and its number is never
+     * reused while the object is loaded. */
+    if (is_memfd && !handle)
         close(fd);
-    else
+    else if (!is_memfd)
         unlink(path);
     return handle;
 }

@@ -51,6 +51,9 @@ typedef struct launch_state {
     uint64_t state_bytes, local_bytes; /* per block */
     uint32_t shared_bytes;
     uint64_t gridid;
+    /* The grid-sync word cooperative groups finds through %envreg1:%envreg2 (high:low)
+     * for cooperative launches; zero at each launch, as CUDA's runtime leaves it. */
+    _Alignas(16) uint32_t grid_workspace[4];
     atomic_uint_fast64_t next_block;
     atomic_int failed;
     atomic_uint active_helpers;
@@ -254,6 +257,11 @@ static void run_blocks(cpu_worker *w)
     ctx->smid = w->index;
     ctx->nsmid = nhelpers + 1;
     ctx->gridid = current.gridid;
+    if (l->cooperative) {
+        uint64_t ws = (uint64_t)(uintptr_t)current.grid_workspace;
+        ctx->envreg[1] = (uint32_t)(ws >> 32);
+        ctx->envreg[2] = (uint32_t)ws;
+    }
     while (!atomic_load_explicit(&current.failed, memory_order_relaxed)) {
         uint64_t b = atomic_fetch_add_explicit(&current.next_block, 1, memory_order_relaxed);
         if (b >= current.nblocks)
@@ -459,6 +467,7 @@ int cpu_pool_launch(const struct cushim_kernel_desc *k, const cushim_launch *l, 
     current.local_bytes = nthreads * k->local_bytes_per_thread;
     current.shared_bytes = (uint32_t)shared;
     current.gridid = ++launch_counter;
+    memset(current.grid_workspace, 0, sizeof current.grid_workspace);
     current.error = 0;
     current.message[0] = '\0';
     atomic_store(&current.next_block, 0);

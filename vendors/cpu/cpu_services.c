@@ -1,5 +1,6 @@
 /* cpu_services.c: what generated kernels call into: device printf (CUDA's argument
- * buffer format), the device heap (malloc/free), assert, trap, nanosleep. */
+ * buffer format), the device heap (malloc/free), assert, trap, nanosleep; the
+ * texture and surface entries are in cpu_texture.c. */
 #include "config.h"
 
 #include "vendors/cpu/cpu.h"
@@ -447,4 +448,8 @@ const struct cushim_rt_services cpu_services = {
     .assert_fail = service_assert_fail,
     .fault = service_fault,
     .nanosleep = service_nanosleep,
+    .tex = cpu_service_tex,
+    .tex_query = cpu_service_tex_query,
+    .surf_load = cpu_service_surf_load,
+    .surf_store = cpu_service_surf_store,
 };

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CUSHIM_KABI_VERSION 2
+#define CUSHIM_KABI_VERSION 3
 
 struct cushim_block_ctx;
 
@@ -38,7 +38,53 @@ struct cushim_rt_services {
     void (*fault)(struct cushim_block_ctx *ctx, int32_t cuda_error, const char *what);
     /* nanosleep: a hint; the runtime may yield. */
     void (*nanosleep)(struct cushim_block_ctx *ctx, uint32_t ns);
+    /* (KABI 3) Textures and surfaces. `handle` is the 64-bit object a kernel parameter
+     * carried; an unknown handle, or an access the object's mode traps on, faults.
+     * tex / tld4: `form` is CUSHIM_TEXGEO_* | CUSHIM_TEX_* bits; coords holds the raw
+     * 32-bit coordinate words in PTX operand order (the layer first for array
+     * geometries); out receives the 4 result words (f32 or s32/u32 bits). */
+    void (*tex)(struct cushim_block_ctx *ctx, uint64_t handle, uint32_t form,
+                const uint32_t *coords, uint32_t *out);
+    /* txq / suq: one CUSHIM_TXQ_* attribute. */
+    uint32_t (*tex_query)(struct cushim_block_ctx *ctx, uint64_t handle, uint32_t query);
+    /* suld.b / sust.b / sust.p: `form` is CUSHIM_TEXGEO_* | CUSHIM_SURF_* bits; coords
+     * are s32 in PTX operand order (x in bytes for .b, in elements for .p); data holds
+     * vec components of the form's size (sust.p: 32-bit words). */
+    void (*surf_load)(struct cushim_block_ctx *ctx, uint64_t handle, uint32_t form,
+                      const int32_t *coords, void *data);
+    void (*surf_store)(struct cushim_block_ctx *ctx, uint64_t handle, uint32_t form,
+                       const int32_t *coords, const void *data);
 };
+
+/* Texture and surface instruction forms (KABI 3): geometry in the low 4 bits. */
+#define CUSHIM_TEXGEO_1D 1u
+#define CUSHIM_TEXGEO_2D 2u
+#define CUSHIM_TEXGEO_3D 3u
+#define CUSHIM_TEXGEO_A1D 4u
+#define CUSHIM_TEXGEO_A2D 5u
+#define CUSHIM_TEXGEO_CUBE 6u
+#define CUSHIM_TEXGEO_ACUBE 7u
+#define CUSHIM_TEXGEO_MASK 0xfu
+#define CUSHIM_TEX_FLOAT_COORDS 0x10u     /* coordinates are f32 (else s32) */
+#define CUSHIM_TEX_RESULT_SHIFT 5         /* 0 f32, 1 s32, 2 u32 */
+#define CUSHIM_TEX_GATHER_SHIFT 8         /* tld4: 1 + component (r g b a); 0 for tex */
+#define CUSHIM_SURF_SIZE_SHIFT 4          /* bytes per component: 1, 2, 4, 8 */
+#define CUSHIM_SURF_VEC_SHIFT 8           /* components: 1, 2, 4 */
+#define CUSHIM_SURF_OOB_SHIFT 12          /* out of range: 0 trap, 1 clamp, 2 zero */
+#define CUSHIM_SURF_FORMATTED 0x4000u     /* sust.p */
+#define CUSHIM_SURF_PTYPE_SHIFT 15        /* sust.p data: 0 b32, 1 u32, 2 s32, 3 f32 */
+/* txq / suq attributes */
+#define CUSHIM_TXQ_WIDTH 0u
+#define CUSHIM_TXQ_HEIGHT 1u
+#define CUSHIM_TXQ_DEPTH 2u
+#define CUSHIM_TXQ_NORMALIZED_COORDS 3u
+#define CUSHIM_TXQ_FILTER_MODE 4u
+#define CUSHIM_TXQ_ADDR_MODE_0 5u
+#define CUSHIM_TXQ_ADDR_MODE_1 6u
+#define CUSHIM_TXQ_ADDR_MODE_2 7u
+#define CUSHIM_TXQ_ARRAY_SIZE 8u
+#define CUSHIM_TXQ_NUM_MIPMAP_LEVELS 9u
+#define CUSHIM_TXQ_NUM_SAMPLES 10u
 
 struct cushim_block_ctx {
     const void *params;         /* packed kernel parameters (PTX layout) */
