@@ -21,6 +21,9 @@
 #include "cli/triage.h"
 #include "shim/api_table.h"
 #include "translate/gen_c.h"
+#ifdef HAVE_OPENCL
+#include "translate/gen_ocl.h"
+#endif
 #include "vendors/vendor.h"
 
 #define EXIT_USAGE 2
@@ -310,7 +313,7 @@ static triage_backend *add_backend(triage_run *run, const char *name)
 
 /* Built-in vendors first (in preference order), then the table's other columns. The
  * cpu vendor's kernels are translated by the C generator, so its instruction support
- * is cgen_supports(); other backends have no translator in this build yet. */
+ * is cgen_supports(); the opencl vendor's is gocl_supports(). */
 static void setup_backends(triage_run *run)
 {
     for (size_t i = 0; cushim_builtin_vendors[i]; i++) {
@@ -323,6 +326,10 @@ static void setup_backends(triage_run *run)
         b->built_in = true;
         if (strcmp(ops->name, "cpu") == 0)
             b->instr_supported = cgen_supports;
+#ifdef HAVE_OPENCL
+        if (strcmp(ops->name, "opencl") == 0)
+            b->instr_supported = gocl_supports;
+#endif
     }
     for (size_t i = 0; i < sizeof api_columns / sizeof api_columns[0]; i++)
         add_backend(run, api_columns[i].name);

@@ -7,6 +7,7 @@
 #include "shim/api_gen.h"
 #include "shim/core.h"
 #include "shim/log.h"
+#include "vendors/cpu/cpu.h"
 
 #define CUSHIM_RUNTIME_VERSION 13000
 #define CUSHIM_DRIVER_VERSION 13000
@@ -187,17 +188,90 @@ cudaError_t cushim_impl_cudaDeviceGetByPCIBusId(int *device, const char *pciBusI
 
 /* ---- limits and cache configuration --------------------------------------------------- */
 
+/* cudaLimitMaxL2FetchGranularity ranges over 0..128 bytes (CUDA's documentation). */
+#define L2_FETCH_MAX 128u
+
+void cushim__limits_default(size_t limits[8])
+{
+    /* CUDA's defaults, as a program reads them back before setting anything. */
+    limits[cudaLimitStackSize] = 1024;
+    limits[cudaLimitPrintfFifoSize] = 1u << 20;
+    limits[cudaLimitMallocHeapSize] = 8u << 20;
+    limits[cudaLimitDevRuntimeSyncDepth] = 2;
+    limits[cudaLimitDevRuntimePendingLaunchCount] = 2048;
+    limits[cudaLimitMaxL2FetchGranularity] = 64;
+    limits[cudaLimitPersistingL2CacheSize] = 0;
+    limits[7] = 0;   /* spare slot: no such cudaLimit */
+}
+
+/* The built-in CPU backend owns the device heap its kernels' malloc() draws from, so
+ * the heap limit lives there; other backends only keep the value for reporting. */
+static bool heap_in_cpu_backend(void) { return cushim__ops() == &cushim_cpu_vendor; }
+
+/* Limits this device does not have. Dynamic parallelism (device-side launches) is not
+ * supported, so its two limits are absent, as CUDA reports them on devices without
+ * the feature: cudaErrorUnsupportedLimit for both reading and setting. */
+static bool limit_supported(enum cudaLimit limit)
+{
+    switch (limit) {
+    case cudaLimitStackSize:
+    case cudaLimitPrintfFifoSize:
+    case cudaLimitMallocHeapSize:
+    case cudaLimitMaxL2FetchGranularity:
+    case cudaLimitPersistingL2CacheSize:
+        return true;
+    default:
+        return false;
+    }
+}
+
 cudaError_t cushim_impl_cudaDeviceSetLimit(enum cudaLimit limit, size_t value)
 {
     int dev;
     cudaError_t e = cushim__current_device(&dev);
     if (e != cudaSuccess)
         return e;
-    if ((unsigned)limit > cudaLimitPersistingL2CacheSize)
+    if (!limit_supported(limit))
         return cudaErrorUnsupportedLimit;
-    if (limit == cudaLimitMaxL2FetchGranularity && (value > 128 || (value & (value - 1))))
-        return cudaErrorInvalidValue;
-    cushim__device_state_of(dev)->limits[limit] = value;
+    cushim__device_state *ds = cushim__device_state_of(dev);
+    switch (limit) {
+    case cudaLimitStackSize:
+    case cudaLimitPrintfFifoSize:
+        /* Kept and reported as set: threads here run on host stacks and device printf
+         * writes straight to the output, so no size is too large (CUDA itself accepts
+         * stacks of tens of MiB, failing only when its reservation does not fit). */
+        break;
+    case cudaLimitMallocHeapSize:
+        if (heap_in_cpu_backend()) {
+            /* The backend refuses once its heap exists (a kernel has called malloc),
+             * which is when CUDA refuses too: the heap cannot move under live blocks. */
+            if (cpu_set_malloc_heap_limit(value) != 0)
+                return cudaErrorInvalidValue;
+            value = cpu_get_malloc_heap_limit();
+        }
+        break;
+    case cudaLimitMaxL2FetchGranularity:
+        /* A hint CUDA documents as "ignored or clamped": clamped into 0..128, then down
+         * to a power of two, as fetch sizes are. */
+        if (value > L2_FETCH_MAX)
+            value = L2_FETCH_MAX;
+        while (value & (value - 1))
+            value &= value - 1;
+        break;
+    case cudaLimitPersistingL2CacheSize: {
+        /* A hint clamped to what the device can set aside (its
+         * cudaDevAttrMaxPersistingL2CacheSize, 0 here): accepted, never exceeded. */
+        struct cudaDeviceProp p;
+        if (cushim_impl_cudaGetDeviceProperties(&p, dev) != cudaSuccess)
+            return cudaErrorInvalidDevice;
+        if (value > (size_t)p.persistingL2CacheMaxSize)
+            value = (size_t)p.persistingL2CacheMaxSize;
+        break;
+    }
+    default:
+        break;
+    }
+    ds->limits[limit] = value;
     return cudaSuccess;
 }
 
@@ -209,9 +283,12 @@ cudaError_t cushim_impl_cudaDeviceGetLimit(size_t *pValue, enum cudaLimit limit)
     cudaError_t e = cushim__current_device(&dev);
     if (e != cudaSuccess)
         return e;
-    if ((unsigned)limit > cudaLimitPersistingL2CacheSize)
+    if (!limit_supported(limit))
         return cudaErrorUnsupportedLimit;
-    *pValue = cushim__device_state_of(dev)->limits[limit];
+    if (limit == cudaLimitMallocHeapSize && heap_in_cpu_backend())
+        *pValue = cpu_get_malloc_heap_limit();
+    else
+        *pValue = cushim__device_state_of(dev)->limits[limit];
     return cudaSuccess;
 }
 
@@ -303,6 +380,9 @@ cudaError_t cushim_impl_cudaDeviceReset(void)
     ds->flags = 0;
     ds->cache_config = 0;
     ds->shmem_config = 0;
+    /* A new context starts with CUDA's default limits. The CPU backend's heap stays
+     * as it is once created (it reports its own size through cudaDeviceGetLimit). */
+    cushim__limits_default(ds->limits);
     return cudaSuccess;
 }
 

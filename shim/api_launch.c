@@ -2,6 +2,8 @@
  * (__cudaRegister*, __cudaInitModule), kernel launch (<<<...>>> through push/pop and
  * __cudaLaunchKernel for CUDA 13 stubs, cudaLaunchKernel for CUDA 12 stubs), function
  * attributes and occupancy. */
+#include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "shim/api_gen.h"
@@ -127,6 +129,26 @@ static cudaError_t kernel_for(const void *func, cushim__kernel **k, int *dev,
     return cushim__kernel_resolve(*k, *dev, NULL, info, NULL, ptx_version);
 }
 
+/* The dynamic shared memory a launch of the kernel may ask for: the bytes set by
+ * cudaFuncAttributeMaxDynamicSharedMemorySize, else the default per-block limit minus
+ * the kernel's static shared memory. Launch checks and occupancy use the same bound. */
+static uint64_t max_dynamic_shared(const cushim_device_info *di, const cushim_kernel_info *info,
+                                   const cushim__kernel_attrs *ka)
+{
+    if (ka->max_dynamic_shared >= 0)
+        return (uint64_t)ka->max_dynamic_shared;
+    return di->shared_mem_per_block > info->static_shared_bytes
+               ? di->shared_mem_per_block - info->static_shared_bytes : 0;
+}
+
+/* The largest block the kernel can be launched with: its .maxntid/.reqntid, within the
+ * device's threads per block. */
+static unsigned kernel_max_threads(const cushim_device_info *di, const cushim_kernel_info *info)
+{
+    return info->max_threads_per_block && info->max_threads_per_block < di->max_threads_per_block
+               ? info->max_threads_per_block : di->max_threads_per_block;
+}
+
 cudaError_t cushim_impl_cudaFuncGetAttributes(struct cudaFuncAttributes *attr, const void *func)
 {
     if (!attr)
@@ -144,16 +166,11 @@ cudaError_t cushim_impl_cudaFuncGetAttributes(struct cudaFuncAttributes *attr, c
     attr->sharedSizeBytes = info.static_shared_bytes;
     attr->constSizeBytes = info.const_bytes;
     attr->localSizeBytes = info.local_bytes_per_thread;
-    attr->maxThreadsPerBlock = (int)(info.max_threads_per_block && info.max_threads_per_block <
-                                     di->max_threads_per_block ? info.max_threads_per_block
-                                                               : di->max_threads_per_block);
+    attr->maxThreadsPerBlock = (int)kernel_max_threads(di, &info);
     attr->numRegs = (int)info.num_regs;
     attr->ptxVersion = (int)ptx_version;
     attr->binaryVersion = (int)(di->cc_major * 10 + di->cc_minor);
-    attr->maxDynamicSharedSizeBytes = ka->max_dynamic_shared >= 0
-        ? ka->max_dynamic_shared
-        : (int)(di->shared_mem_per_block > info.static_shared_bytes
-                    ? di->shared_mem_per_block - info.static_shared_bytes : 0);
+    attr->maxDynamicSharedSizeBytes = (int)max_dynamic_shared(di, &info, ka);
     attr->preferredShmemCarveout = ka->preferred_carveout;
     return cudaSuccess;
 }
@@ -232,49 +249,62 @@ cudaError_t cushim_impl_cudaFuncGetName(const char **name, const void *func)
 
 /* ---- occupancy -------------------------------------------------------------------- */
 
-/* Blocks of `block_size` threads that fit on one multiprocessor, by the same limits
- * CUDA's occupancy calculator uses: threads, blocks and shared memory per SM. */
+/* Blocks of `block_size` threads that can be resident on one multiprocessor, by the
+ * rules of CUDA's occupancy calculator (cuda_occupancy.h) applied to what the device
+ * and cudaFuncGetAttributes report: warps (block size rounded up to whole warps)
+ * within the threads per SM, the blocks per SM, and shared memory (static + dynamic)
+ * within the shared memory per SM. A block the kernel cannot be launched with (more
+ * threads than its maxThreadsPerBlock, more dynamic shared memory than its
+ * maxDynamicSharedSizeBytes) gets 0, as in CUDA.
+ * Registers do not count: these backends have no register file, and numRegs is the
+ * PTX virtual register count, which overstates what a GPU allocates (ptxas reuses
+ * registers), so counting it would report blocks as not fitting that run. */
 static int blocks_per_sm(const cushim_device_info *di, const cushim_kernel_info *info,
-                         int block_size, size_t dynamic_smem)
+                         const cushim__kernel_attrs *ka, int block_size, size_t dynamic_smem)
 {
-    int by_threads = (int)(di->max_threads_per_multiprocessor / (unsigned)block_size);
-    int blocks = by_threads < (int)di->max_blocks_per_multiprocessor
-                     ? by_threads : (int)di->max_blocks_per_multiprocessor;
-    uint64_t smem = info->static_shared_bytes + dynamic_smem;
-    if (smem) {
-        uint64_t by_smem = di->shared_mem_per_multiprocessor / smem;
-        if ((uint64_t)blocks > by_smem)
-            blocks = (int)by_smem;
-    }
-    if (info->num_regs && di->regs_per_block) {
-        uint64_t regs = (uint64_t)info->num_regs * (unsigned)block_size;
-        uint64_t by_regs = regs ? (uint64_t)di->regs_per_block / regs : (uint64_t)blocks;
-        if ((uint64_t)blocks > by_regs)
-            blocks = (int)by_regs;
-    }
-    return blocks;
+    if (block_size <= 0 || (unsigned)block_size > kernel_max_threads(di, info))
+        return 0;
+    if (dynamic_smem > max_dynamic_shared(di, info, ka))
+        return 0;
+    unsigned warp = di->warp_size ? di->warp_size : 32;
+    unsigned warps_per_block = ((unsigned)block_size + warp - 1) / warp;
+    unsigned blocks = di->max_threads_per_multiprocessor / warp / warps_per_block;
+    if (blocks > di->max_blocks_per_multiprocessor)
+        blocks = di->max_blocks_per_multiprocessor;
+    uint64_t smem = (uint64_t)info->static_shared_bytes + dynamic_smem;
+    if (smem && di->shared_mem_per_multiprocessor / smem < blocks)
+        blocks = (unsigned)(di->shared_mem_per_multiprocessor / smem);
+    return (int)blocks;
+}
+
+/* The kernel behind `func` on the current device, with everything occupancy needs. */
+static cudaError_t occupancy_inputs(const void *func, const cushim_device_info **di,
+                                    cushim_kernel_info *info, cushim__kernel_attrs **ka)
+{
+    cushim__kernel *k;
+    int dev;
+    cudaError_t e = kernel_for(func, &k, &dev, info, NULL);
+    if (e != cudaSuccess)
+        return e;
+    *di = cushim__device_info(dev);
+    *ka = cushim__kernel_attrs_of(k);
+    return cudaSuccess;
 }
 
 cudaError_t cushim_impl_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(
     int *numBlocks, const void *func, int blockSize, size_t dynamicSMemSize, unsigned int flags)
 {
-    if (!numBlocks || flags > cudaOccupancyDisableCachingOverride)
+    /* cudaOccupancyDisableCachingOverride only concerns global caching on GPUs that
+     * partition it; it does not change the count here. */
+    if (!numBlocks || (flags & ~(unsigned)cudaOccupancyDisableCachingOverride) || blockSize <= 0)
         return cudaErrorInvalidValue;
-    cushim__kernel *k;
-    int dev;
+    const cushim_device_info *di;
     cushim_kernel_info info;
-    cudaError_t e = kernel_for(func, &k, &dev, &info, NULL);
+    cushim__kernel_attrs *ka;
+    cudaError_t e = occupancy_inputs(func, &di, &info, &ka);
     if (e != cudaSuccess)
         return e;
-    const cushim_device_info *di = cushim__device_info(dev);
-    unsigned max_threads = info.max_threads_per_block && info.max_threads_per_block <
-                           di->max_threads_per_block ? info.max_threads_per_block
-                                                     : di->max_threads_per_block;
-    if (blockSize <= 0 || (unsigned)blockSize > max_threads) {
-        *numBlocks = 0;
-        return cudaSuccess;
-    }
-    *numBlocks = blocks_per_sm(di, &info, blockSize, dynamicSMemSize);
+    *numBlocks = blocks_per_sm(di, &info, ka, blockSize, dynamicSMemSize);
     return cudaSuccess;
 }
 
@@ -286,23 +316,66 @@ cudaError_t cushim_impl_cudaOccupancyMaxActiveBlocksPerMultiprocessor(int *numBl
         numBlocks, func, blockSize, dynamicSMemSize, cudaOccupancyDefault);
 }
 
+/* The dynamic shared memory each of `numBlocks` blocks can have with all of them
+ * resident on one SM (cudaOccAvailableDynamicSMemPerBlock's rules): the SM's shared
+ * memory split evenly, within the per-block opt-in limit, less the static part, within
+ * the kernel's maxDynamicSharedSizeBytes. numBlocks that cannot be resident for other
+ * reasons (threads, blocks per SM) -> cudaErrorInvalidValue. */
 cudaError_t cushim_impl_cudaOccupancyAvailableDynamicSMemPerBlock(size_t *dynamicSmemSize,
                                                                   const void *func, int numBlocks,
                                                                   int blockSize)
 {
     if (!dynamicSmemSize || numBlocks <= 0 || blockSize <= 0)
         return cudaErrorInvalidValue;
-    cushim__kernel *k;
-    int dev;
+    const cushim_device_info *di;
     cushim_kernel_info info;
-    cudaError_t e = kernel_for(func, &k, &dev, &info, NULL);
+    cushim__kernel_attrs *ka;
+    cudaError_t e = occupancy_inputs(func, &di, &info, &ka);
     if (e != cudaSuccess)
         return e;
-    const cushim_device_info *di = cushim__device_info(dev);
+    if (blocks_per_sm(di, &info, ka, blockSize, 0) < numBlocks)
+        return cudaErrorInvalidValue;
     uint64_t per_block = di->shared_mem_per_multiprocessor / (unsigned)numBlocks;
+    if (per_block > di->shared_mem_per_block_optin)
+        per_block = di->shared_mem_per_block_optin;
     uint64_t avail = per_block > info.static_shared_bytes ? per_block - info.static_shared_bytes : 0;
-    uint64_t cap = di->shared_mem_per_block_optin > info.static_shared_bytes
-                       ? di->shared_mem_per_block_optin - info.static_shared_bytes : 0;
+    uint64_t cap = max_dynamic_shared(di, &info, ka);
     *dynamicSmemSize = (size_t)(avail < cap ? avail : cap);
     return cudaSuccess;
+}
+
+/* Thread block clusters need compute capability 9.0 and cluster launch, which these
+ * devices do not have (cudaDevAttrClusterLaunch is 0, and launches with a cluster
+ * dimension above 1 fail with cudaErrorNotSupported): after the argument checks CUDA
+ * makes, the cluster occupancy queries answer cudaErrorNotSupported, with a message. */
+static cudaError_t cluster_query(const char *api, atomic_flag *said, int *out, const void *func,
+                                 const cudaLaunchConfig_t *config)
+{
+    if (!out || !config)
+        return cudaErrorInvalidValue;
+    const cushim_device_info *di;
+    cushim_kernel_info info;
+    cushim__kernel_attrs *ka;
+    cudaError_t e = occupancy_inputs(func, &di, &info, &ka);
+    if (e != cudaSuccess)
+        return e;
+    if (!atomic_flag_test_and_set(said))   /* once: programs may ask in a loop */
+        CUSHIM_ERROR(LAUNCH, "%s: thread block clusters are not supported (device '%s' has "
+                     "no cluster launch)", api, di->name);
+    return cudaErrorNotSupported;
+}
+
+cudaError_t cushim_impl_cudaOccupancyMaxPotentialClusterSize(int *clusterSize, const void *func,
+                                                             const cudaLaunchConfig_t *launchConfig)
+{
+    static atomic_flag said = ATOMIC_FLAG_INIT;
+    return cluster_query("cudaOccupancyMaxPotentialClusterSize", &said, clusterSize, func,
+                         launchConfig);
+}
+
+cudaError_t cushim_impl_cudaOccupancyMaxActiveClusters(int *numClusters, const void *func,
+                                                       const cudaLaunchConfig_t *launchConfig)
+{
+    static atomic_flag said = ATOMIC_FLAG_INIT;
+    return cluster_query("cudaOccupancyMaxActiveClusters", &said, numClusters, func, launchConfig);
 }

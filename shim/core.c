@@ -92,14 +92,7 @@ static void init_backend(void)
             init_result = cudaErrorNoDevice;
             return;
         }
-        /* CUDA's defaults for the limits a program may read back. */
-        device_states[d].limits[0] = 1024;             /* cudaLimitStackSize */
-        device_states[d].limits[1] = 1u << 20;         /* cudaLimitPrintfFifoSize */
-        device_states[d].limits[2] = 8u << 20;         /* cudaLimitMallocHeapSize */
-        device_states[d].limits[3] = 2;                /* cudaLimitDevRuntimeSyncDepth */
-        device_states[d].limits[4] = 2048;             /* cudaLimitDevRuntimePendingLaunchCount */
-        device_states[d].limits[5] = 64;               /* cudaLimitMaxL2FetchGranularity */
-        device_states[d].limits[6] = 0;                /* cudaLimitPersistingL2CacheSize */
+        cushim__limits_default(device_states[d].limits);
     }
     const char *devenv = cushim_getenv("CUSHIM_DEVICE");
     if (devenv && *devenv) {

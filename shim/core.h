@@ -38,6 +38,8 @@ typedef struct cushim__device_state {
     int shmem_config;               /* cudaSharedMemConfig */
 } cushim__device_state;
 cushim__device_state *cushim__device_state_of(int dev);
+/* CUDA's default cudaLimit values (api_device.c): at init and cudaDeviceReset. */
+void cushim__limits_default(size_t limits[8]);
 
 /* ---- errors (core.c) --------------------------------------------------------------- */
 cudaError_t cushim__last_error(bool reset);

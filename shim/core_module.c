@@ -567,7 +567,10 @@ cudaError_t cushim__kernel_resolve(cushim__kernel *k, int dev, void **backend_ke
         if (fn)
             *fn = kd->fn;
         if (ptx_version)
-            *ptx_version = k->fb->ir->version_major * 10 + k->fb->ir->version_minor;
+            /* cudaFuncAttributes::ptxVersion is the virtual architecture the PTX was
+             * compiled for (.target sm_75 -> 75), not the PTX ISA version: CUB picks its
+             * tuning policy from it and refuses architectures it was not built for. */
+            *ptx_version = k->fb->ir->target_sm;
     }
     pthread_mutex_unlock(&load_lock);
     return e;

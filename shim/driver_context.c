@@ -106,6 +106,12 @@ CUresult cushim__drv_current_device(int *dev)
     return CUDA_SUCCESS;
 }
 
+CUresult cushim__drv_sticky(void)
+{
+    cudaError_t e = cushim__drv_core->sticky_error();
+    return e == cudaSuccess ? CUDA_SUCCESS : cushim__drv_result(e);
+}
+
 /* A context made current: the core (and so the runtime) now works on its device. */
 static void follow(CUcontext c)
 {
@@ -276,7 +282,7 @@ CUresult cushim_drv_cuCtxGetDevice(CUdevice *device)
     if (!device)
         return CUDA_ERROR_INVALID_VALUE;
     int dev;
-    DRV_REQUIRE_CTX(dev);
+    DRV_REQUIRE_CTX_ANY(dev);
     *device = dev;
     return CUDA_SUCCESS;
 }
@@ -332,7 +338,7 @@ CUresult cushim_drv_cuCtxGetFlags(unsigned int *flags)
     if (!flags)
         return CUDA_ERROR_INVALID_VALUE;
     int dev;
-    DRV_REQUIRE_CTX(dev);
+    DRV_REQUIRE_CTX_ANY(dev);
     *flags = ((cushim__drv_ctx *)cushim__drv_ctx_current())->flags;
     return CUDA_SUCCESS;
 }
@@ -388,6 +394,26 @@ CUresult cushim_drv_cuCtxSetCacheConfig(CUfunc_cache config)
     int dev;
     DRV_REQUIRE_CTX(dev);
     return config >= 0 && config <= 3 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+/* Limits belong to the device of the current context and are the runtime's own values:
+ * cudaDeviceSetLimit and cuCtxSetLimit change the same number, with the same checks
+ * (CUlimit numbers are cudaLimit's; an unknown or absent limit is
+ * CUDA_ERROR_UNSUPPORTED_LIMIT, which has cudaErrorUnsupportedLimit's number). */
+CUresult cushim_drv_cuCtxGetLimit(size_t *pvalue, CUlimit limit)
+{
+    if (!pvalue)
+        return CUDA_ERROR_INVALID_VALUE;
+    int dev;
+    DRV_REQUIRE_CTX(dev);
+    return cushim__drv_result(cushim__drv_core->device_get_limit(pvalue, (enum cudaLimit)limit));
+}
+
+CUresult cushim_drv_cuCtxSetLimit(CUlimit limit, size_t value)
+{
+    int dev;
+    DRV_REQUIRE_CTX(dev);
+    return cushim__drv_result(cushim__drv_core->device_set_limit((enum cudaLimit)limit, value));
 }
 
 /* ---- primary contexts --------------------------------------------------------------- */

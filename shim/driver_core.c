@@ -67,4 +67,16 @@ __attribute__((visibility("default"))) const cushim__driver_core cushim__driver_
     .event_synchronize = cushim_impl_cudaEventSynchronize,
     .event_query = cushim_impl_cudaEventQuery,
     .event_elapsed_time = cushim_impl_cudaEventElapsedTime,
+
+    .device_get_limit = cushim_impl_cudaDeviceGetLimit,
+    .device_set_limit = cushim_impl_cudaDeviceSetLimit,
+    .sticky_error = cushim__sticky_error,
+
+    .stream_begin_capture = cushim_impl_cudaStreamBeginCapture,
+    .stream_end_capture = cushim_impl_cudaStreamEndCapture,
+    .stream_capture_info = cushim_impl_cudaStreamGetCaptureInfo,
+    .graph_instantiate = cushim_impl_cudaGraphInstantiate,
+    .graph_launch = cushim_impl_cudaGraphLaunch,
+    .graph_exec_destroy = cushim_impl_cudaGraphExecDestroy,
+    .graph_destroy = cushim_impl_cudaGraphDestroy,
 };

@@ -96,6 +96,30 @@ typedef struct cushim__driver_core {
     cudaError_t (*event_synchronize)(cudaEvent_t e);
     cudaError_t (*event_query)(cudaEvent_t e);
     cudaError_t (*event_elapsed_time)(float *ms, cudaEvent_t start, cudaEvent_t end);
+
+    /* device limits of the current device (api_device.c): cuCtxGetLimit/SetLimit share
+     * cudaDeviceGetLimit/SetLimit's values and checks (CUlimit numbers are cudaLimit's) */
+    cudaError_t (*device_get_limit)(size_t *value, enum cudaLimit limit);
+    cudaError_t (*device_set_limit)(enum cudaLimit limit, size_t value);
+
+    /* the sticky error a kernel fault left (core.c): cudaSuccess when none; cleared by
+     * device_reset. Driver calls on a context return it, as the runtime's calls do. */
+    cudaError_t (*sticky_error)(void);
+
+    /* stream capture and graphs (api_graph.c): CUgraph/CUgraphExec/CUgraphNode are the
+     * runtime's cudaGraph_t/cudaGraphExec_t/cudaGraphNode_t, the enumerations share
+     * their numbers */
+    cudaError_t (*stream_begin_capture)(cudaStream_t s, enum cudaStreamCaptureMode mode);
+    cudaError_t (*stream_end_capture)(cudaStream_t s, cudaGraph_t *graph);
+    cudaError_t (*stream_capture_info)(cudaStream_t s, enum cudaStreamCaptureStatus *status,
+                                       unsigned long long *id, cudaGraph_t *graph,
+                                       const cudaGraphNode_t **deps,
+                                       const cudaGraphEdgeData **edge_data, size_t *ndeps);
+    cudaError_t (*graph_instantiate)(cudaGraphExec_t *exec, cudaGraph_t graph,
+                                     unsigned long long flags);
+    cudaError_t (*graph_launch)(cudaGraphExec_t exec, cudaStream_t s);
+    cudaError_t (*graph_exec_destroy)(cudaGraphExec_t exec);
+    cudaError_t (*graph_destroy)(cudaGraph_t graph);
 } cushim__driver_core;
 
 /* Defined in shim/driver_core.c (part of libcudart). */

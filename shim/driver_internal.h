@@ -51,7 +51,18 @@ CUcontext cushim__drv_ctx_current(void);
 /* The device of the current context, making the core follow it; CUDA_ERROR_INVALID_CONTEXT
  * without one. */
 CUresult cushim__drv_current_device(int *dev);
+/* A kernel fault (illegal address, assert, trap...) leaves the context unusable: every
+ * call that needs it returns that error (CUDA_ERROR_ILLEGAL_ADDRESS, _ASSERT,
+ * _LAUNCH_FAILED...) until cuDevicePrimaryCtxReset / cudaDeviceReset, as in CUDA.
+ * CUDA_SUCCESS when there is none. */
+CUresult cushim__drv_sticky(void);
 #define DRV_REQUIRE_CTX(devvar) do { DRV_REQUIRE_INIT(); \
+    CUresult ctx_r_ = cushim__drv_current_device(&(devvar)); \
+    if (ctx_r_ == CUDA_SUCCESS) ctx_r_ = cushim__drv_sticky(); \
+    if (ctx_r_ != CUDA_SUCCESS) return ctx_r_; } while (0)
+/* The same without the sticky-error check: queries of the context itself (its device,
+ * flags) still answer after a fault, so the runtime can report and reset. */
+#define DRV_REQUIRE_CTX_ANY(devvar) do { DRV_REQUIRE_INIT(); \
     CUresult ctx_r_ = cushim__drv_current_device(&(devvar)); \
     if (ctx_r_ != CUDA_SUCCESS) return ctx_r_; } while (0)
 /* The primary context of a device (created on first request, not retained). */

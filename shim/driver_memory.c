@@ -1,5 +1,6 @@
-/* driver_memory.c: memory (allocation, copies, fills, pointer queries), streams and
- * events for the driver API. Everything goes through the runtime's own
+/* driver_memory.c: memory (allocation, copies, fills, pointer queries), streams,
+ * events, and stream capture into graphs with their instantiation and launch, for the
+ * driver API. Everything goes through the runtime's own
  * implementations in libcudart, so a pointer, stream or event made by either API
  * works with the other, and ordering, bounds checks and errors are the same. */
 #include <stdbool.h>
@@ -601,4 +602,151 @@ CUresult cushim_drv_cuProfilerStop(void)
 {
     DRV_REQUIRE_INIT();
     return CUDA_SUCCESS;
+}
+
+/* ---- stream capture and graphs ------------------------------------------------------ */
+/* The runtime's capture: work submitted to a capturing stream through either API becomes
+ * nodes of the graph EndCapture returns; graph and exec handles are the runtime's. */
+
+CUresult cushim_drv_cuStreamBeginCapture_v2(CUstream hStream, CUstreamCaptureMode mode)
+{
+    int dev;
+    DRV_REQUIRE_CTX(dev);
+    return R(CORE->stream_begin_capture(cushim__drv_stream(hStream),
+                                        (enum cudaStreamCaptureMode)mode));
+}
+
+/* The first form has no mode: CUDA documents it as global capture. */
+CUresult cushim_drv_cuStreamBeginCapture(CUstream hStream)
+{
+    return cushim_drv_cuStreamBeginCapture_v2(hStream, 0 /* CU_STREAM_CAPTURE_MODE_GLOBAL */);
+}
+
+CUresult cushim_drv_cuStreamEndCapture(CUstream hStream, CUgraph *phGraph)
+{
+    if (!phGraph)
+        return CUDA_ERROR_INVALID_VALUE;
+    int dev;
+    DRV_REQUIRE_CTX(dev);
+    cudaGraph_t g = NULL;
+    CUresult r = R(CORE->stream_end_capture(cushim__drv_stream(hStream), &g));
+    *phGraph = (CUgraph)g;
+    return r;
+}
+
+CUresult cushim_drv_cuStreamIsCapturing(CUstream hStream, CUstreamCaptureStatus *captureStatus)
+{
+    if (!captureStatus)
+        return CUDA_ERROR_INVALID_VALUE;
+    int dev;
+    DRV_REQUIRE_CTX(dev);
+    enum cudaStreamCaptureStatus st = cudaStreamCaptureStatusNone;
+    CUresult r = R(CORE->stream_capture_info(cushim__drv_stream(hStream), &st, NULL, NULL, NULL,
+                                             NULL, NULL));
+    if (r == CUDA_SUCCESS)
+        *captureStatus = (CUstreamCaptureStatus)st;
+    return r;
+}
+
+CUresult cushim_drv_cuStreamGetCaptureInfo_v3(CUstream hStream,
+                                              CUstreamCaptureStatus *captureStatus_out,
+                                              cuuint64_t *id_out, CUgraph *graph_out,
+                                              const CUgraphNode **dependencies_out,
+                                              const CUgraphEdgeData **edgeData_out,
+                                              size_t *numDependencies_out)
+{
+    if (!captureStatus_out)
+        return CUDA_ERROR_INVALID_VALUE;
+    int dev;
+    DRV_REQUIRE_CTX(dev);
+    enum cudaStreamCaptureStatus st = cudaStreamCaptureStatusNone;
+    unsigned long long id = 0;
+    cudaGraph_t g = NULL;
+    const cudaGraphNode_t *deps = NULL;
+    const cudaGraphEdgeData *edges = NULL;
+    size_t n = 0;
+    CUresult r = R(CORE->stream_capture_info(cushim__drv_stream(hStream), &st,
+                                             id_out ? &id : NULL, graph_out ? &g : NULL,
+                                             dependencies_out ? &deps : NULL,
+                                             edgeData_out ? &edges : NULL,
+                                             numDependencies_out ? &n : NULL));
+    if (r != CUDA_SUCCESS)
+        return r;
+    *captureStatus_out = (CUstreamCaptureStatus)st;
+    if (id_out)
+        *id_out = id;
+    if (graph_out)
+        *graph_out = (CUgraph)g;
+    if (dependencies_out)
+        *dependencies_out = (const CUgraphNode *)deps;
+    if (edgeData_out)
+        *edgeData_out = edges;
+    if (numDependencies_out)
+        *numDependencies_out = n;
+    return CUDA_SUCCESS;
+}
+
+CUresult cushim_drv_cuStreamGetCaptureInfo_v2(CUstream hStream,
+                                              CUstreamCaptureStatus *captureStatus_out,
+                                              cuuint64_t *id_out, CUgraph *graph_out,
+                                              const CUgraphNode **dependencies_out,
+                                              size_t *numDependencies_out)
+{
+    return cushim_drv_cuStreamGetCaptureInfo_v3(hStream, captureStatus_out, id_out, graph_out,
+                                                dependencies_out, NULL, numDependencies_out);
+}
+
+CUresult cushim_drv_cuStreamGetCaptureInfo(CUstream hStream, CUstreamCaptureStatus *captureStatus_out,
+                                           cuuint64_t *id_out)
+{
+    return cushim_drv_cuStreamGetCaptureInfo_v3(hStream, captureStatus_out, id_out, NULL, NULL,
+                                                NULL, NULL);
+}
+
+CUresult cushim_drv_cuGraphInstantiateWithFlags(CUgraphExec *phGraphExec, CUgraph hGraph,
+                                                unsigned long long flags)
+{
+    if (!phGraphExec)
+        return CUDA_ERROR_INVALID_VALUE;
+    int dev;
+    DRV_REQUIRE_CTX(dev);
+    cudaGraphExec_t x = NULL;
+    CUresult r = R(CORE->graph_instantiate(&x, (cudaGraph_t)hGraph, flags));
+    if (r == CUDA_SUCCESS)
+        *phGraphExec = (CUgraphExec)x;
+    return r;
+}
+
+/* The older form reports a failing node and a log: instantiation here fails only for
+ * bad arguments, with no node to name, so the log is left empty. */
+CUresult cushim_drv_cuGraphInstantiate_v2(CUgraphExec *phGraphExec, CUgraph hGraph,
+                                          CUgraphNode *phErrorNode, char *logBuffer,
+                                          size_t bufferSize)
+{
+    if (phErrorNode)
+        *phErrorNode = NULL;
+    if (logBuffer && bufferSize)
+        logBuffer[0] = '\0';
+    return cushim_drv_cuGraphInstantiateWithFlags(phGraphExec, hGraph, 0);
+}
+
+CUresult cushim_drv_cuGraphLaunch(CUgraphExec hGraphExec, CUstream hStream)
+{
+    int dev;
+    DRV_REQUIRE_CTX(dev);
+    return R(CORE->graph_launch((cudaGraphExec_t)hGraphExec, cushim__drv_stream(hStream)));
+}
+
+CUresult cushim_drv_cuGraphExecDestroy(CUgraphExec hGraphExec)
+{
+    int dev;
+    DRV_REQUIRE_CTX(dev);
+    return R(CORE->graph_exec_destroy((cudaGraphExec_t)hGraphExec));
+}
+
+CUresult cushim_drv_cuGraphDestroy(CUgraph hGraph)
+{
+    int dev;
+    DRV_REQUIRE_CTX(dev);
+    return R(CORE->graph_destroy((cudaGraph_t)hGraph));
 }

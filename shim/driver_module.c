@@ -4,6 +4,7 @@
  * the core, exactly as __cudaRegisterFatBinary registers one: PTX text and bare fatbin
  * containers are wrapped into an in-memory fatbin first, so one loader (translate/)
  * serves both APIs. CUfunction and CUkernel are both the core's kernel handle. */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -650,8 +651,24 @@ static CUresult launch(CUfunction f, dim3 grid, dim3 block, unsigned shmem, CUst
     int dev;
     DRV_REQUIRE_CTX(dev);
     cushim__kernel *k = kernel_of(f);
-    if (!k)
+    if (!k) {
+        /* NVIDIA's runtime launches a host function it has no kernel for (not a
+         * __global__ function) by passing its address as the handle: an address inside
+         * a loaded program or library, never one of our handles (those are heap
+         * memory). cudaLaunchKernel answers cudaErrorInvalidDeviceFunction there, which
+         * no documented CUresult translates to; the runtime passes untranslated numbers
+         * through (measured, as for the configuration error below), so the handle of a
+         * host function answers that number and any other bad handle the documented
+         * CUDA_ERROR_INVALID_HANDLE. */
+        Dl_info where;
+        if (f && dladdr((const void *)f, &where) && where.dli_fbase) {
+            DRV_DEBUG("launch: %p is a host address (in %s), not a kernel", (void *)f,
+                      where.dli_fname ? where.dli_fname : "?");
+            return (CUresult)cudaErrorInvalidDeviceFunction;
+        }
+        DRV_DEBUG("launch: %p is not a function or kernel handle", (void *)f);
         return CUDA_ERROR_INVALID_HANDLE;
+    }
     if (kernelParams && extra)
         return CUDA_ERROR_INVALID_VALUE;
     void **args = kernelParams;
@@ -866,4 +883,40 @@ CUresult cushim_drv_cuOccupancyAvailableDynamicSMemPerBlock(size_t *dynamicSmemS
     *dynamicSmemSize = per_block > info.static_shared_bytes
                            ? (size_t)(per_block - info.static_shared_bytes) : 0;
     return CUDA_SUCCESS;
+}
+
+/* Thread block clusters need cluster launch, which these devices do not have
+ * (CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH is 0): after the argument checks, the cluster
+ * occupancy queries answer CUDA_ERROR_NOT_SUPPORTED with a message, as the runtime's
+ * cudaOccupancyMaxPotentialClusterSize / MaxActiveClusters do (cudaErrorNotSupported),
+ * and leave the output alone. */
+static CUresult cluster_query(const char *api, int *out, CUfunction func,
+                              const CUlaunchConfig *config)
+{
+    if (!out || !config)
+        return CUDA_ERROR_INVALID_VALUE;
+    int dev;
+    cushim__kernel *k;
+    cushim_kernel_info info;
+    const cushim_device_info *di;
+    CUresult r = occupancy_kernel(func, &dev, &k, &info, &di);
+    if (r != CUDA_SUCCESS)
+        return r;
+    char key[96];
+    snprintf(key, sizeof key, "drv:cluster:%s", api);   /* once: programs may ask in a loop */
+    cushim__drv_log_once(key, "%s: thread block clusters are not supported (device '%s' has "
+                         "no cluster launch); it returns CUDA_ERROR_NOT_SUPPORTED", api, di->name);
+    return CUDA_ERROR_NOT_SUPPORTED;
+}
+
+CUresult cushim_drv_cuOccupancyMaxPotentialClusterSize(int *clusterSize, CUfunction func,
+                                                       const CUlaunchConfig *config)
+{
+    return cluster_query("cuOccupancyMaxPotentialClusterSize", clusterSize, func, config);
+}
+
+CUresult cushim_drv_cuOccupancyMaxActiveClusters(int *numClusters, CUfunction func,
+                                                 const CUlaunchConfig *config)
+{
+    return cluster_query("cuOccupancyMaxActiveClusters", numClusters, func, config);
 }

@@ -24,6 +24,13 @@ typedef struct CUlib_st *CUlibrary;
 typedef struct CUkern_st *CUkernel;
 typedef struct CUstream_st *CUstream;
 typedef struct CUevent_st *CUevent;
+/* Graphs: the runtime's handles (cudaGraph_t ...) under the driver's names. */
+typedef struct CUgraph_st *CUgraph;
+typedef struct CUgraphExec_st *CUgraphExec;
+typedef struct CUgraphNode_st *CUgraphNode;
+typedef cudaGraphEdgeData CUgraphEdgeData;   /* same layout */
+typedef int CUstreamCaptureStatus;           /* cudaStreamCaptureStatus's numbers */
+typedef int CUstreamCaptureMode;             /* cudaStreamCaptureMode's numbers */
 /* struct CUuuid_st is cuda_types.h's (cudaUUID_t): one definition for both APIs. */
 typedef struct CUuuid_st CUuuid;
 
@@ -75,6 +82,7 @@ typedef struct CUdevprop_st CUdevprop;
 #define CUDA_ERROR_INVALID_CONTEXT 201
 #define CUDA_ERROR_CONTEXT_ALREADY_CURRENT 202
 #define CUDA_ERROR_NO_BINARY_FOR_GPU 209
+#define CUDA_ERROR_UNSUPPORTED_LIMIT 215
 #define CUDA_ERROR_INVALID_PTX 218
 #define CUDA_ERROR_INVALID_SOURCE 300
 #define CUDA_ERROR_FILE_NOT_FOUND 301

@@ -715,11 +715,14 @@ static void write_body(jw *w, int exit_status, int sig)
     jw_raw(w, "\n");
 }
 
-/* Has this process used the CUDA runtime at all? Processes that did not (a shell, a
- * helper started under `cushim run`, which preloads the library into every process)
- * leave the report alone. */
+/* Has this process used CUDA at all: a runtime API call, or a device (a statically
+ * linked runtime reaches the core through libcuda.so.1, not through our exports)?
+ * Processes that did not (a shell, a helper started under `cushim run`, which preloads
+ * the library into every process) leave the report alone. */
 static bool used_cuda(void)
 {
+    if (cushim__ops())
+        return true;
     for (unsigned row = 0; row < CUSHIM_API_COUNT; row++)
         if (cushim_api_calls(row))
             return true;

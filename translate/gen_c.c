@@ -13,6 +13,8 @@
 
 extern const char cushim_gen_c_prelude_text[];
 
+/* Largest kernel parameter buffer a straight-loop kernel copies onto its stack. */
+#define CGEN_MAX_PARAM_COPY 4096u
 /* Largest .local frame of a device function placed on the host stack. */
 #define CGEN_MAX_FRAME (1u << 20)
 
@@ -538,6 +540,39 @@ void cgen_emit_live_copy(cgen_fn *F, uint32_t instr, bool save)
     cgen_buf_puts(F->b, save ? "cg_st->cg_cc = cg_cc; " : "cg_cc = cg_st->cg_cc; ");
 }
 
+/* The registers of a thread's state slice: only those live at some barrier or
+ * collective, widest first. A small slice keeps the threads of a block in cache. */
+static void emit_state_decls(cgen_fn *F)
+{
+    const ptx_function *f = F->f;
+    uint64_t *any = calloc(F->live_words ? F->live_words : 1, sizeof *any);
+    if (!any) {
+        F->b->oom = true;
+        return;
+    }
+    for (uint32_t i = 0; F->live && i < f->ninstrs; i++)
+        if (F->live[i])
+            for (uint32_t w = 0; w < F->live_words; w++)
+                any[w] |= F->live[i][w];
+    for (int pass = 0; pass < 3; pass++) {
+        for (uint32_t i = 0; i < f->nregs; i++) {
+            if (!((any[i >> 6] >> (i & 63)) & 1))
+                continue;
+            cgen_ctype c = cgen_ctype_of(f->regs[i].type);
+            if (c == CT_BAD)
+                continue;
+            int size_class = c == CT_U64 || c == CT_F64 ? 0 : c == CT_U32 || c == CT_F32 ? 1 : 2;
+            if (size_class != pass)
+                continue;
+            if (f->regs[i].vec > 1)
+                cgen_buf_printf(F->b, "%s R%u[%u];\n", cgen_ctype_name(c), i, f->regs[i].vec);
+            else
+                cgen_buf_printf(F->b, "%s R%u;\n", cgen_ctype_name(c), i);
+        }
+    }
+    free(any);
+}
+
 /* C arrays for function-scope .param (call sites) and, in device functions, .local. */
 static bool emit_var_arrays(cgen_fn *F)
 {
@@ -653,6 +688,7 @@ static void emit_func(gen_state *S, uint32_t fi)
     if (ok) {
         cgen_buf_printf(&b, "static void cg_f%u(cg_tc *tc, const char *cg_P, char *cg_Rv) {\n", fi);
         cgen_buf_puts(&b, "struct cushim_block_ctx *ctx = tc->ctx; char *cg_shared = ctx->shared;\n"
+                          CGEN_SREG_LOCALS
                           "const uint32_t cg_t = tc->t, cg_tid0 = tc->tid[0], cg_tid1 = tc->tid[1], cg_tid2 = tc->tid[2];\n"
                           "uint32_t cg_cc = 0;\n"
                           "(void)cg_P; (void)cg_Rv; (void)cg_shared; (void)cg_t; (void)cg_cc;\n");
@@ -823,32 +859,48 @@ static void emit_kernel(gen_state *S, uint32_t ki, kernel_out *K)
         cgen_buf_puts(&b, "};\n");
     }
     if (ok && F.state_machine) {
-        cgen_buf_printf(&b, "struct cg_k%u_st { cg_thr h;\n", ki);
-        emit_reg_decls(&F, "", false);
-        cgen_buf_puts(&b, "uint32_t cg_cc; };\n");
         F.live = cgen_live_at_collectives(k, &F.live_words);
         if (!F.live)
             b.oom = true;
+        cgen_buf_printf(&b, "struct cg_k%u_st { cg_thr h;\n", ki);
+        emit_state_decls(&F);
+        cgen_buf_puts(&b, "uint32_t cg_cc; };\n");
         cgen_buf_printf(&b, "static void cg_k%u_body(struct cushim_block_ctx *ctx, cg_thr *cg_h, uint32_t cg_t) {\n"
                             "struct cg_k%u_st *cg_st = (struct cg_k%u_st *)cg_h;\n"
                             "const char *cg_params = (const char *)ctx->params; char *cg_shared = ctx->shared;\n"
-                            "const uint32_t cg_tid0 = cg_t %% ctx->ntid[0], cg_tid1 = (cg_t / ctx->ntid[0]) %% ctx->ntid[1], "
-                            "cg_tid2 = cg_t / (ctx->ntid[0] * ctx->ntid[1]);\n"
+                            CGEN_SREG_LOCALS
+                            "const uint32_t cg_tid0 = cg_h->tid[0], cg_tid1 = cg_h->tid[1], cg_tid2 = cg_h->tid[2];\n"
                             "char *cg_local = ctx->local_mem + (size_t)cg_t * %u;\n"
                             "uint32_t cg_cc = 0;\n"
                             "(void)cg_params; (void)cg_shared; (void)cg_local; (void)cg_cc;\n",
                         ki, ki, ki, K->local_bytes);
     } else if (ok) {
-        cgen_buf_printf(&b, "static void cg_k%u(struct cushim_block_ctx *ctx) {\n"
-                            "const char *cg_params = (const char *)ctx->params; char *cg_shared = ctx->shared;\n"
-                            "const uint32_t cg_n = ctx->nthreads, cg_ntx = ctx->ntid[0], cg_nty = ctx->ntid[1];\n"
-                            "uint32_t cg_tid0 = 0, cg_tid1 = 0, cg_tid2 = 0, cg_t;\n"
+        /* A private copy of the parameters: stores through device pointers cannot alias
+         * it, so the compiler keeps parameter values in registers across the thread loop
+         * (and can vectorise it) instead of reloading them for every thread. */
+        uint32_t pbytes = k->param_bytes;
+        if (pbytes && pbytes <= CGEN_MAX_PARAM_COPY)
+            cgen_buf_printf(&b, "static void cg_k%u(struct cushim_block_ctx *ctx) {\n"
+                                "_Alignas(16) char cg_pcopy[%u]; memcpy(cg_pcopy, ctx->params, %u);\n",
+                            ki, pbytes, pbytes);
+        else
+            cgen_buf_printf(&b, "static void cg_k%u(struct cushim_block_ctx *ctx) {\n"
+                                "const char *cg_pcopy = (const char *)ctx->params;\n", ki);
+        cgen_buf_printf(&b, "const char *cg_params = cg_pcopy; char *cg_shared = ctx->shared;\n"
+                            CGEN_SREG_LOCALS
+                            "const uint32_t cg_ntx = ctx->ntid[0], cg_nty = ctx->ntid[1], cg_ntz = ctx->ntid[2];\n"
+                            "uint32_t cg_tid0, cg_tid1, cg_tid2, cg_t;\n"
                             "(void)cg_params; (void)cg_shared;\n"
-                            "for (cg_t = 0; cg_t < cg_n; cg_t++) {\n"
+                            /* x innermost as a plain induction variable: the thread
+                             * loop the compiler sees is a counted loop over tid.x */
+                            "for (cg_tid2 = 0; cg_tid2 < cg_ntz; cg_tid2++)\n"
+                            "for (cg_tid1 = 0; cg_tid1 < cg_nty; cg_tid1++)\n"
+                            "for (cg_tid0 = 0; cg_tid0 < cg_ntx; cg_tid0++) {\n"
+                            "cg_t = (cg_tid2 * cg_nty + cg_tid1) * cg_ntx + cg_tid0;\n"
                             "char *cg_local = ctx->local_mem + (size_t)cg_t * %u;\n"
                             "uint32_t cg_cc = 0;\n"
                             "(void)cg_local; (void)cg_cc;\n",
-                        ki, K->local_bytes);
+                        K->local_bytes);
     }
     if (ok) {
         if (calls) {
@@ -887,9 +939,7 @@ static void emit_kernel(gen_state *S, uint32_t ki, kernel_out *K)
             buf_cstring(&b, msg);
             cgen_buf_puts(&b, ");\n}\n");
         } else {
-            cgen_buf_puts(&b, "cg_exit:;\n"
-                              "if (++cg_tid0 == cg_ntx) { cg_tid0 = 0; if (++cg_tid1 == cg_nty) { cg_tid1 = 0; cg_tid2++; } }\n"
-                              "}\n}\n");
+            cgen_buf_puts(&b, "cg_exit:;\n}\n}\n");
         }
     } else if (!K->unsupported) {
         if (bad) {

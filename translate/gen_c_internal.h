@@ -90,6 +90,15 @@ typedef struct cgen_fn {
     char whybuf[160];
 } cgen_fn;
 
+/* Declarations every function prologue emits (ctx in scope): %ntid, %ctaid, %nctaid
+ * as locals, which the special-register reads use. */
+#define CGEN_SREG_LOCALS \
+    "const uint32_t cg_ntid0 = ctx->ntid[0], cg_ntid1 = ctx->ntid[1], cg_ntid2 = ctx->ntid[2];\n" \
+    "const uint32_t cg_ctaid0 = ctx->ctaid[0], cg_ctaid1 = ctx->ctaid[1], cg_ctaid2 = ctx->ctaid[2];\n" \
+    "const uint32_t cg_nctaid0 = ctx->nctaid[0], cg_nctaid1 = ctx->nctaid[1], cg_nctaid2 = ctx->nctaid[2];\n" \
+    "(void)cg_ntid0; (void)cg_ntid1; (void)cg_ntid2; (void)cg_ctaid0; (void)cg_ctaid1; (void)cg_ctaid2;\n" \
+    "(void)cg_nctaid0; (void)cg_nctaid1; (void)cg_nctaid2;\n"
+
 /* snprintf that records truncation instead of warning about it: a truncated
  * expression makes the instruction fail ("expression too long"), never wrong C. */
 void cgen_fmt(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

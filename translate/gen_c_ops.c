@@ -220,9 +220,11 @@ static bool sreg_expr(cgen_fn *F, const ptx_operand *op, char *out, size_t n, cg
     *cls = CT_U32;
     switch (op->sreg) {
     case PTX_SREG_TID: cgen_fmt(out, n, "cg_tid%u", c); break;
-    case PTX_SREG_NTID: cgen_fmt(out, n, "ctx->ntid[%u]", c); break;
-    case PTX_SREG_CTAID: cgen_fmt(out, n, "ctx->ctaid[%u]", c); break;
-    case PTX_SREG_NCTAID: cgen_fmt(out, n, "ctx->nctaid[%u]", c); break;
+    /* locals of the prologue (CGEN_SREG_LOCALS): loads from ctx inside the thread loop
+     * could alias device stores and would keep the loop from being optimised */
+    case PTX_SREG_NTID: cgen_fmt(out, n, c < 3 ? "cg_ntid%u" : "ctx->ntid[%u]", c); break;
+    case PTX_SREG_CTAID: cgen_fmt(out, n, c < 3 ? "cg_ctaid%u" : "ctx->ctaid[%u]", c); break;
+    case PTX_SREG_NCTAID: cgen_fmt(out, n, c < 3 ? "cg_nctaid%u" : "ctx->nctaid[%u]", c); break;
     case PTX_SREG_LANEID: cgen_fmt(out, n, "(cg_t & 31u)"); break;
     case PTX_SREG_WARPID: cgen_fmt(out, n, "(cg_t >> 5)"); break;
     case PTX_SREG_NWARPID: cgen_fmt(out, n, "((ctx->nthreads + 31u) >> 5)"); break;
@@ -245,8 +247,8 @@ static bool sreg_expr(cgen_fn *F, const ptx_operand *op, char *out, size_t n, cg
         cgen_fmt(out, n, "ctx->total_smem_bytes"); break;
     case PTX_SREG_ENVREG: cgen_fmt(out, n, "ctx->envreg[%u]", op->sreg_comp & 31u); break;
     /* A launch is one cluster per CTA: cluster registers follow from that. */
-    case PTX_SREG_CLUSTERID: cgen_fmt(out, n, "ctx->ctaid[%u]", c); break;
-    case PTX_SREG_NCLUSTERID: cgen_fmt(out, n, "ctx->nctaid[%u]", c); break;
+    case PTX_SREG_CLUSTERID: cgen_fmt(out, n, c < 3 ? "cg_ctaid%u" : "ctx->ctaid[%u]", c); break;
+    case PTX_SREG_NCLUSTERID: cgen_fmt(out, n, c < 3 ? "cg_nctaid%u" : "ctx->nctaid[%u]", c); break;
     case PTX_SREG_CLUSTER_CTAID: case PTX_SREG_CLUSTER_CTARANK: case PTX_SREG_IS_EXPLICIT_CLUSTER:
         cgen_fmt(out, n, "0u"); break;
     case PTX_SREG_CLUSTER_NCTAID: case PTX_SREG_CLUSTER_NCTARANK: cgen_fmt(out, n, "1u"); break;
@@ -1324,6 +1326,15 @@ static bool emit_atom(cgen_fn *F, const ptx_instr *ins, bool red)
         }
     } else {
         return cgen_fail(F, "atom.%s.%s", op, ptx_type_name(T));
+    }
+    if (ins->space == PTX_SPACE_SHARED || ins->space == PTX_SPACE_SHARED_CTA) {
+        /* block-local memory: the plain read-modify-write family (see the prelude) */
+        char *at = strstr(e, "cg_atom_");
+        if (at) {
+            char local[sizeof e];
+            cgen_fmt(local, sizeof local, "%.*scg_shatom_%s", (int)(at - e), e, at + strlen("cg_atom_"));
+            memcpy(e, local, sizeof e);
+        }
     }
     if (red) {
         E("(void)%s;\n", e);

@@ -461,39 +461,58 @@ CG_INLINE uint64_t cg_nanotime(void) {
 #endif
 CG_ATOMIC_OPS(32, uint32_t)
 CG_ATOMIC_OPS(64, uint64_t)
-CG_INLINE uint32_t cg_atom_cas32(void *p, uint32_t cmp, uint32_t v) { cg_atom_cas_ok32(p, &cmp, v); return cmp; }
-CG_INLINE uint64_t cg_atom_cas64(void *p, uint64_t cmp, uint64_t v) { cg_atom_cas_ok64(p, &cmp, v); return cmp; }
-/* Read-modify-write through compare-and-swap for the operations without a builtin. */
-#define CG_ATOM_CAS_OP(name, N, T, NEWV)                                                      \
-    CG_INLINE T name(void *p, T v) {                                                      \
-        T o = *(volatile T *)p;                                                           \
-        for (;;) { T n = (NEWV); if (cg_atom_cas_ok##N(p, &o, n)) return o; } }
-CG_ATOM_CAS_OP(cg_atom_minu32, 32, uint32_t, o < v ? o : v)
-CG_ATOM_CAS_OP(cg_atom_maxu32, 32, uint32_t, o > v ? o : v)
-CG_ATOM_CAS_OP(cg_atom_mins32, 32, uint32_t, (int32_t)o < (int32_t)v ? o : v)
-CG_ATOM_CAS_OP(cg_atom_maxs32, 32, uint32_t, (int32_t)o > (int32_t)v ? o : v)
-CG_ATOM_CAS_OP(cg_atom_minu64, 64, uint64_t, o < v ? o : v)
-CG_ATOM_CAS_OP(cg_atom_maxu64, 64, uint64_t, o > v ? o : v)
-CG_ATOM_CAS_OP(cg_atom_mins64, 64, uint64_t, (int64_t)o < (int64_t)v ? o : v)
-CG_ATOM_CAS_OP(cg_atom_maxs64, 64, uint64_t, (int64_t)o > (int64_t)v ? o : v)
-CG_ATOM_CAS_OP(cg_atom_inc32, 32, uint32_t, o >= v ? 0u : o + 1u)
-CG_ATOM_CAS_OP(cg_atom_dec32, 32, uint32_t, (o == 0 || o > v) ? v : o - 1u)
-CG_ATOM_CAS_OP(cg_atom_addf32, 32, uint32_t, cg_b32(cg_f32(o) + cg_f32(v)))
-CG_ATOM_CAS_OP(cg_atom_addf64, 64, uint64_t, cg_b64(cg_f64(o) + cg_f64(v)))
-CG_ATOM_CAS_OP(cg_atom_minf32, 32, uint32_t, cg_b32(cg_minf(cg_f32(o), cg_f32(v))))
-CG_ATOM_CAS_OP(cg_atom_maxf32, 32, uint32_t, cg_b32(cg_maxf(cg_f32(o), cg_f32(v))))
-/* 16-bit atomics (f16 add, cas.b16) operate on the enclosing aligned word. */
-CG_INLINE uint16_t cg_atom_rmw16(void *p, uint16_t v, int op) {
-    uintptr_t a = (uintptr_t)p;
-    void *w = (void *)(a & ~(uintptr_t)3);
-    int sh = (int)(a & 2) * 8;
-    uint32_t o = *(volatile uint32_t *)w;
-    for (;;) {
-        uint16_t old = (uint16_t)(o >> sh), nv;
-        nv = op == 0 ? cg_f2h(cg_h2f(old) + cg_h2f(v)) : op == 1 ? v : (uint16_t)(old + v);
-        if (cg_atom_cas_ok32(w, &o, (o & ~(0xffffu << sh)) | ((uint32_t)nv << sh))) return old;
-    }
-}
+/* Shared memory belongs to one block, and a block runs on one host thread whose CUDA
+ * threads take turns only at barriers and warp collectives: an atomic on a .shared
+ * address is a plain read-modify-write (cg_shatom_*, the same operations as cg_atom_*),
+ * which costs no locked instruction and lets the compiler keep values in registers. */
+#define CG_SHARED_ATOMIC_OPS(N, T)                                                                \
+    CG_INLINE int cg_shatom_cas_ok##N(void *p, T *expect, T v) {                                    \
+        T o; memcpy(&o, p, sizeof o);                                                               \
+        if (o != *expect) { *expect = o; return 0; }                                                \
+        memcpy(p, &v, sizeof v); return 1; }                                                        \
+    CG_INLINE T cg_shatom_add##N(void *p, T v) { T o, n; memcpy(&o, p, sizeof o); n = (T)(o + v); memcpy(p, &n, sizeof n); return o; } \
+    CG_INLINE T cg_shatom_and##N(void *p, T v) { T o, n; memcpy(&o, p, sizeof o); n = (T)(o & v); memcpy(p, &n, sizeof n); return o; } \
+    CG_INLINE T cg_shatom_or##N(void *p, T v) { T o, n; memcpy(&o, p, sizeof o); n = (T)(o | v); memcpy(p, &n, sizeof n); return o; }  \
+    CG_INLINE T cg_shatom_xor##N(void *p, T v) { T o, n; memcpy(&o, p, sizeof o); n = (T)(o ^ v); memcpy(p, &n, sizeof n); return o; } \
+    CG_INLINE T cg_shatom_exch##N(void *p, T v) { T o; memcpy(&o, p, sizeof o); memcpy(p, &v, sizeof v); return o; }
+CG_SHARED_ATOMIC_OPS(32, uint32_t)
+CG_SHARED_ATOMIC_OPS(64, uint64_t)
+/* Both families (PRE is cg_atom_ or cg_shatom_) from their compare-and-swap: cas, and
+ * the operations without a fetch-op builtin. */
+#define CG_ATOM_CAS_OP(PRE, OP, N, T, NEWV)                                                   \
+    CG_INLINE T PRE##OP##N(void *p, T v) {                                                \
+        T o; memcpy(&o, p, sizeof o);                                                     \
+        for (;;) { T n = (NEWV); if (PRE##cas_ok##N(p, &o, n)) return o; } }
+#define CG_ATOM_FAMILY(PRE)                                                                   \
+    CG_INLINE uint32_t PRE##cas32(void *p, uint32_t cmp, uint32_t v) { PRE##cas_ok32(p, &cmp, v); return cmp; } \
+    CG_INLINE uint64_t PRE##cas64(void *p, uint64_t cmp, uint64_t v) { PRE##cas_ok64(p, &cmp, v); return cmp; } \
+    CG_ATOM_CAS_OP(PRE, minu, 32, uint32_t, o < v ? o : v)                                    \
+    CG_ATOM_CAS_OP(PRE, maxu, 32, uint32_t, o > v ? o : v)                                    \
+    CG_ATOM_CAS_OP(PRE, mins, 32, uint32_t, (int32_t)o < (int32_t)v ? o : v)                  \
+    CG_ATOM_CAS_OP(PRE, maxs, 32, uint32_t, (int32_t)o > (int32_t)v ? o : v)                  \
+    CG_ATOM_CAS_OP(PRE, minu, 64, uint64_t, o < v ? o : v)                                    \
+    CG_ATOM_CAS_OP(PRE, maxu, 64, uint64_t, o > v ? o : v)                                    \
+    CG_ATOM_CAS_OP(PRE, mins, 64, uint64_t, (int64_t)o < (int64_t)v ? o : v)                  \
+    CG_ATOM_CAS_OP(PRE, maxs, 64, uint64_t, (int64_t)o > (int64_t)v ? o : v)                  \
+    CG_ATOM_CAS_OP(PRE, inc, 32, uint32_t, o >= v ? 0u : o + 1u)                              \
+    CG_ATOM_CAS_OP(PRE, dec, 32, uint32_t, (o == 0 || o > v) ? v : o - 1u)                    \
+    CG_ATOM_CAS_OP(PRE, addf, 32, uint32_t, cg_b32(cg_f32(o) + cg_f32(v)))                    \
+    CG_ATOM_CAS_OP(PRE, addf, 64, uint64_t, cg_b64(cg_f64(o) + cg_f64(v)))                    \
+    CG_ATOM_CAS_OP(PRE, minf, 32, uint32_t, cg_b32(cg_minf(cg_f32(o), cg_f32(v))))            \
+    CG_ATOM_CAS_OP(PRE, maxf, 32, uint32_t, cg_b32(cg_maxf(cg_f32(o), cg_f32(v))))            \
+    /* 16-bit atomics (f16 add, cas.b16) operate on the enclosing aligned word. */            \
+    CG_INLINE uint16_t PRE##rmw16(void *p, uint16_t v, int op) {                              \
+        uintptr_t a = (uintptr_t)p;                                                           \
+        void *w = (void *)(a & ~(uintptr_t)3);                                                \
+        int sh = (int)(a & 2) * 8;                                                            \
+        uint32_t o; memcpy(&o, w, sizeof o);                                                  \
+        for (;;) {                                                                            \
+            uint16_t old = (uint16_t)(o >> sh), nv;                                           \
+            nv = op == 0 ? cg_f2h(cg_h2f(old) + cg_h2f(v)) : op == 1 ? v : (uint16_t)(old + v); \
+            if (PRE##cas_ok32(w, &o, (o & ~(0xffffu << sh)) | ((uint32_t)nv << sh))) return old; \
+        } }
+CG_ATOM_FAMILY(cg_atom_)
+CG_ATOM_FAMILY(cg_shatom_)
 
 /* ---- per-thread context for device functions ------------------------------------ */
 typedef struct cg_tc {
@@ -517,6 +536,7 @@ enum {
 };
 typedef struct cg_thr {
     uint32_t status, site, kind, bar_id, bar_count, mask, pres, pad;
+    uint32_t tid[3], pad2; /* %tid, set once per block: no divisions on every resume */
     uint64_t a, b, c, res;
 } cg_thr;
 typedef void (*cg_body_fn)(struct cushim_block_ctx *ctx, cg_thr *h, uint32_t t);
@@ -533,15 +553,26 @@ CG_STATIC int cg_warp_resolve(char *base, size_t ssz, uint32_t lo, uint32_t hi) 
         done[i] = 0;
         if (CG_TH(base, ssz, lo + i)->status != CG_S_EXIT) live |= 1u << i;
     }
+    /* lanes usually wait at one site: the group of the previous lane is reused */
+    uint32_t cached_site = 0, cached_sync = 0, cached_group = 0, have_cache = 0;
     for (i = 0; i < n; i++) {
         cg_thr *h = CG_TH(base, ssz, lo + i), *g;
-        uint32_t group = 0, need;
+        uint32_t group = 0, need, is_sync;
         if (h->status != CG_S_WARP) continue;
-        for (j = 0; j < n; j++) {
-            g = CG_TH(base, ssz, lo + j);
-            if (g->status == CG_S_WARP &&
-                (g->site == h->site || (h->kind == CG_W_SYNC && g->kind == CG_W_SYNC)))
-                group |= 1u << j;
+        is_sync = h->kind == CG_W_SYNC;
+        if (have_cache && cached_site == h->site && cached_sync == is_sync) {
+            group = cached_group;
+        } else {
+            for (j = 0; j < n; j++) {
+                g = CG_TH(base, ssz, lo + j);
+                if (g->status == CG_S_WARP &&
+                    (g->site == h->site || (is_sync && g->kind == CG_W_SYNC)))
+                    group |= 1u << j;
+            }
+            cached_site = h->site;
+            cached_sync = is_sync;
+            cached_group = group;
+            have_cache = 1;
         }
         need = h->kind == CG_W_ACTIVEMASK ? group : (h->mask & live);
         if (need & ~group) continue;
@@ -619,38 +650,50 @@ CG_STATIC int cg_warp_resolve(char *base, size_t ssz, uint32_t lo, uint32_t hi) 
     return (int)released;
 }
 
-/* Release one block barrier whose arrivals are complete: all live threads (or the
- * barrier's thread count) wait at the same barrier id. */
-CG_STATIC int cg_bar_resolve(char *base, size_t ssz, uint32_t n) {
-    uint32_t t, alive = 0, id;
+/* Release the block barriers whose arrivals are complete: all live threads (or the
+ * barrier's thread count) wait at the same barrier id. One pass counts arrivals per id,
+ * a second releases; *alive receives the threads that have not exited. */
+CG_STATIC int cg_bar_resolve(char *base, size_t ssz, uint32_t n, uint32_t *alive_out) {
+    uint32_t t, alive = 0, id, ready = 0;
+    uint32_t waiting[16], want[16], popc[16], got[16];
     int released = 0;
-    for (t = 0; t < n; t++)
-        if (CG_TH(base, ssz, t)->status != CG_S_EXIT) alive++;
+    for (id = 0; id < 16; id++) waiting[id] = want[id] = popc[id] = got[id] = 0;
+    for (t = 0; t < n; t++) {
+        cg_thr *h = CG_TH(base, ssz, t);
+        if (h->status == CG_S_EXIT) continue;
+        alive++;
+        if (h->status != CG_S_BAR) continue;
+        id = h->bar_id & 15u;
+        waiting[id]++;
+        if (h->bar_count) want[id] = h->bar_count;
+        if (h->a) popc[id]++;
+    }
+    *alive_out = alive;
     for (id = 0; id < 16; id++) {
-        uint32_t waiting = 0, want = 0, k, popc = 0, got = 0;
-        for (t = 0; t < n; t++) {
-            cg_thr *h = CG_TH(base, ssz, t);
-            if (h->status == CG_S_BAR && h->bar_id == id) {
-                waiting++;
-                if (h->bar_count) want = h->bar_count;
+        if (!waiting[id]) continue;
+        if (!want[id] || want[id] > alive) want[id] = alive;
+        if (waiting[id] < want[id]) continue;
+        ready |= 1u << id;
+        if (waiting[id] > want[id]) { /* only the first `want` arrivals take part */
+            uint32_t k = 0;
+            popc[id] = 0;
+            for (t = 0; t < n && k < want[id]; t++) {
+                cg_thr *h = CG_TH(base, ssz, t);
+                if (h->status == CG_S_BAR && h->bar_id == id) { k++; if (h->a) popc[id]++; }
             }
         }
-        if (!waiting) continue;
-        if (!want || want > alive) want = alive;
-        if (waiting < want) continue;
-        for (t = 0, k = 0; t < n && k < want; t++) {
-            cg_thr *h = CG_TH(base, ssz, t);
-            if (h->status == CG_S_BAR && h->bar_id == id) { k++; if (h->a) popc++; }
-        }
-        for (t = 0; t < n && got < want; t++) {
-            cg_thr *h = CG_TH(base, ssz, t);
-            if (h->status != CG_S_BAR || h->bar_id != id) continue;
-            got++;
-            h->res = h->kind == CG_BAR_POPC ? popc : h->kind == CG_BAR_AND ? (popc == want)
-                   : h->kind == CG_BAR_OR ? (popc != 0) : 0;
-            h->status = CG_S_RUN;
-            released++;
-        }
+    }
+    if (!ready) return 0;
+    for (t = 0; t < n; t++) {
+        cg_thr *h = CG_TH(base, ssz, t);
+        if (h->status != CG_S_BAR || !((ready >> (h->bar_id & 15u)) & 1u)) continue;
+        id = h->bar_id & 15u;
+        if (got[id] >= want[id]) continue;
+        got[id]++;
+        h->res = h->kind == CG_BAR_POPC ? popc[id] : h->kind == CG_BAR_AND ? (popc[id] == want[id])
+               : h->kind == CG_BAR_OR ? (popc[id] != 0) : 0;
+        h->status = CG_S_RUN;
+        released++;
     }
     return released;
 }
@@ -658,26 +701,31 @@ CG_STATIC int cg_bar_resolve(char *base, size_t ssz, uint32_t n) {
 /* Runs every thread of a block through a kernel compiled as a resumable body. */
 CG_STATIC void cg_run_block(struct cushim_block_ctx *ctx, size_t ssz, cg_body_fn body,
                          const char *deadlock_msg) {
-    uint32_t n = ctx->nthreads, nw = (n + 31) / 32, w, t;
+    uint32_t n = ctx->nthreads, nw = (n + 31) / 32, w, t, x = 0, y = 0, z = 0;
     char *base = ctx->thread_state;
     for (t = 0; t < n; t++) {
-        CG_TH(base, ssz, t)->status = CG_S_RUN;
-        CG_TH(base, ssz, t)->site = 0;
+        cg_thr *h = CG_TH(base, ssz, t);
+        h->status = CG_S_RUN;
+        h->site = 0;
+        h->tid[0] = x; h->tid[1] = y; h->tid[2] = z;
+        if (++x == ctx->ntid[0]) { x = 0; if (++y == ctx->ntid[1]) { y = 0; z++; } }
     }
     for (;;) {
         uint32_t alive = 0;
         for (w = 0; w < nw; w++) {
             uint32_t lo = w * 32, hi = lo + 32 < n ? lo + 32 : n;
             for (;;) {
-                for (t = lo; t < hi; t++)
-                    if (CG_TH(base, ssz, t)->status == CG_S_RUN) body(ctx, CG_TH(base, ssz, t), t);
-                if (!cg_warp_resolve(base, ssz, lo, hi)) break;
+                int at_warp_op = 0;
+                for (t = lo; t < hi; t++) {
+                    cg_thr *h = CG_TH(base, ssz, t);
+                    if (h->status == CG_S_RUN) body(ctx, h, t);
+                    at_warp_op |= h->status == CG_S_WARP;
+                }
+                if (!at_warp_op || !cg_warp_resolve(base, ssz, lo, hi)) break;
             }
         }
-        for (t = 0; t < n; t++)
-            if (CG_TH(base, ssz, t)->status != CG_S_EXIT) alive++;
-        if (!alive) return;
-        if (!cg_bar_resolve(base, ssz, n)) {
+        if (!cg_bar_resolve(base, ssz, n, &alive)) {
+            if (!alive) return;
             ctx->rt->fault(ctx, CG_ERR_LAUNCH_FAILURE, deadlock_msg);
             return;
         }

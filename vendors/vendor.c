@@ -5,9 +5,15 @@
 #include "vendors/vendor.h"
 
 #include "vendors/cpu/cpu.h"
+#ifdef HAVE_OPENCL
+#include "vendors/opencl/opencl.h"
+#endif
 
 const struct cushim_vendor_ops *const cushim_builtin_vendors[] = {
     &cushim_cpu_vendor,
+#ifdef HAVE_OPENCL
+    &cushim_opencl_vendor,
+#endif
     NULL,
 };
 

@@ -167,6 +167,15 @@ fi
 expect_eq "abort: cushim report exit status" "$?" 0
 expect_grep "abort: report says so" "$tmp/abort.report" "killed by SIGABRT"
 
+# ---- a statically linked runtime reaches the core through libcuda.so.1: its kernels
+# and memory are reported even though no call goes through cushim's runtime exports
+"$NVCC" -cudart static -Wno-deprecated-gpu-targets -I"$top_srcdir/samples" -o "$tmp/va_static" \
+    "$top_srcdir/samples/vector_add.cu" || { echo "FAIL: nvcc could not build va_static"; exit 1; }
+timeout 300 "$cushim" run --report "$tmp/static.json" -- "$tmp/va_static" >"$tmp/static.out" 2>&1
+expect_eq "static: exit status" "$?" 0
+expect_eq "static: kernel launches" "$(field "$tmp/static.json" $kernel launches)" 1
+expect_grep "static: memory high-water" "$tmp/static.json" '"memory":{"high_water_bytes":12582912}'
+
 # ---- processes without CUDA write nothing; %p names the process
 timeout 60 "$cushim" run --report "$tmp/none.json" -- /bin/true
 [ ! -e "$tmp/none.json" ] && echo "ok: no report without CUDA calls" || fail "a process without CUDA calls wrote a report"

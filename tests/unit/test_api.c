@@ -59,7 +59,14 @@ static void *lib;
     X(unsigned, __cudaPushCallConfiguration, (dim3, dim3, size_t, cudaStream_t)) \
     X(cudaError_t, __cudaPopCallConfiguration, (dim3 *, dim3 *, size_t *, void *)) \
     X(cudaError_t, __cudaGetKernel, (cudaKernel_t *, const void *)) \
-    X(cudaError_t, __cudaLaunchKernel, (cudaKernel_t, dim3, dim3, void **, size_t, cudaStream_t))
+    X(cudaError_t, __cudaLaunchKernel, (cudaKernel_t, dim3, dim3, void **, size_t, cudaStream_t)) \
+    X(cudaError_t, cudaDeviceReset, (void)) \
+    X(cudaError_t, cudaFuncGetAttributes, (struct cudaFuncAttributes *, const void *)) \
+    X(cudaError_t, cudaFuncSetAttribute, (const void *, enum cudaFuncAttribute, int)) \
+    X(cudaError_t, cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags, (int *, const void *, int, size_t, unsigned)) \
+    X(cudaError_t, cudaOccupancyAvailableDynamicSMemPerBlock, (size_t *, const void *, int, int)) \
+    X(cudaError_t, cudaOccupancyMaxPotentialClusterSize, (int *, const void *, const cudaLaunchConfig_t *)) \
+    X(cudaError_t, cudaOccupancyMaxActiveClusters, (int *, const void *, const cudaLaunchConfig_t *))
 
 #define X(ret, name, args) static ret(*name) args;
 API_FUNCS(X)
@@ -224,6 +231,57 @@ START_TEST(limits)
     ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitMallocHeapSize), cudaSuccess);
     ck_assert_uint_eq(v, 64u << 20);
     ck_assert_int_eq(cudaDeviceGetLimit(&v, (enum cudaLimit)99), cudaErrorUnsupportedLimit);
+    ck_assert_int_eq(cudaGetLastError(), cudaErrorUnsupportedLimit);
+    ck_assert_int_eq(cudaDeviceSetLimit((enum cudaLimit)-1, 1), cudaErrorUnsupportedLimit);
+    ck_assert_int_eq(cudaDeviceGetLimit(NULL, cudaLimitStackSize), cudaErrorInvalidValue);
+    /* Defaults CUDA documents. */
+    ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitStackSize), cudaSuccess);
+    ck_assert_uint_eq(v, 1024);
+    ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitPrintfFifoSize), cudaSuccess);
+    ck_assert_uint_eq(v, 1u << 20);
+    ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitMaxL2FetchGranularity), cudaSuccess);
+    ck_assert_uint_eq(v, 64);
+    /* No dynamic parallelism: its limits do not exist, for reading or setting, and a
+     * refused read leaves the output alone. */
+    v = 77;
+    ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitDevRuntimeSyncDepth), cudaErrorUnsupportedLimit);
+    ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitDevRuntimePendingLaunchCount),
+                     cudaErrorUnsupportedLimit);
+    ck_assert_uint_eq(v, 77);
+    ck_assert_int_eq(cudaDeviceSetLimit(cudaLimitDevRuntimeSyncDepth, 4), cudaErrorUnsupportedLimit);
+    ck_assert_int_eq(cudaDeviceSetLimit(cudaLimitDevRuntimePendingLaunchCount, 4096),
+                     cudaErrorUnsupportedLimit);
+    /* The stack: kept as set, large values included (programs ask for tens of MiB). */
+    ck_assert_int_eq(cudaDeviceSetLimit(cudaLimitStackSize, 50u << 20), cudaSuccess);
+    ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitStackSize), cudaSuccess);
+    ck_assert_uint_eq(v, 50u << 20);
+    ck_assert_int_eq(cudaDeviceSetLimit(cudaLimitPrintfFifoSize, 3u << 20), cudaSuccess);
+    ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitPrintfFifoSize), cudaSuccess);
+    ck_assert_uint_eq(v, 3u << 20);
+    /* L2 fetch granularity: a hint clamped into 0..128 bytes and to a power of two. */
+    ck_assert_int_eq(cudaDeviceSetLimit(cudaLimitMaxL2FetchGranularity, 100), cudaSuccess);
+    ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitMaxL2FetchGranularity), cudaSuccess);
+    ck_assert_uint_eq(v, 64);
+    ck_assert_int_eq(cudaDeviceSetLimit(cudaLimitMaxL2FetchGranularity, 4096), cudaSuccess);
+    ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitMaxL2FetchGranularity), cudaSuccess);
+    ck_assert_uint_eq(v, 128);
+    ck_assert_int_eq(cudaDeviceSetLimit(cudaLimitMaxL2FetchGranularity, 0), cudaSuccess);
+    ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitMaxL2FetchGranularity), cudaSuccess);
+    ck_assert_uint_eq(v, 0);
+    /* Persisting L2: clamped to the device's maximum. */
+    int persist_max = -1;
+    ck_assert_int_eq(cudaDeviceGetAttribute(&persist_max, cudaDevAttrMaxPersistingL2CacheSize, 0),
+                     cudaSuccess);
+    ck_assert_int_eq(cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, (size_t)persist_max + 4096),
+                     cudaSuccess);
+    ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitPersistingL2CacheSize), cudaSuccess);
+    ck_assert_uint_eq(v, (size_t)persist_max);
+    /* A reset brings the defaults back. */
+    ck_assert_int_eq(cudaDeviceReset(), cudaSuccess);
+    ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitStackSize), cudaSuccess);
+    ck_assert_uint_eq(v, 1024);
+    ck_assert_int_eq(cudaDeviceGetLimit(&v, cudaLimitPrintfFifoSize), cudaSuccess);
+    ck_assert_uint_eq(v, 1u << 20);
 }
 END_TEST
 
@@ -421,6 +479,87 @@ START_TEST(launch_configuration_errors)
 }
 END_TEST
 
+/* Occupancy from the device's per-SM limits and the kernel's attributes. */
+START_TEST(occupancy)
+{
+    load();
+    static int host_fun;
+    static char gv[4], cv[16];
+    register_test_module(&host_fun, gv, cv);
+    int threads_sm = 0, blocks_sm = 0, smem_sm = 0;
+    ck_assert_int_eq(cudaDeviceGetAttribute(&threads_sm, cudaDevAttrMaxThreadsPerMultiProcessor, 0),
+                     cudaSuccess);
+    ck_assert_int_eq(cudaDeviceGetAttribute(&blocks_sm, cudaDevAttrMaxBlocksPerMultiprocessor, 0),
+                     cudaSuccess);
+    ck_assert_int_eq(cudaDeviceGetAttribute(&smem_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, 0),
+                     cudaSuccess);
+    struct cudaFuncAttributes fa;
+    ck_assert_int_eq(cudaFuncGetAttributes(&fa, &host_fun), cudaSuccess);
+    ck_assert_uint_eq(fa.sharedSizeBytes, 0);
+    int n = -1;
+    /* Threads: blocks of 256 fill the SM's threads (when blocks per SM allow). */
+    ck_assert_int_eq(cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(&n, &host_fun, 256, 0, 0),
+                     cudaSuccess);
+    ck_assert_int_eq(n, threads_sm / 256 < blocks_sm ? threads_sm / 256 : blocks_sm);
+    /* A block is counted in whole warps: 65 threads take three. */
+    ck_assert_int_eq(cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(&n, &host_fun, 65, 0, 0),
+                     cudaSuccess);
+    ck_assert_int_eq(n, threads_sm / 96 < blocks_sm ? threads_sm / 96 : blocks_sm);
+    /* Shared memory: 40 KiB per block. */
+    ck_assert_int_eq(cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(&n, &host_fun, 32,
+                                                                            40u << 10, 0),
+                     cudaSuccess);
+    ck_assert_int_eq(n, smem_sm / (40 << 10));
+    /* Beyond what a launch may have: 0 blocks, not an error. */
+    ck_assert_int_eq(cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(
+                         &n, &host_fun, 32, (size_t)fa.maxDynamicSharedSizeBytes + 1, 0),
+                     cudaSuccess);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(
+                         &n, &host_fun, fa.maxThreadsPerBlock + 1, 0, 0),
+                     cudaSuccess);
+    ck_assert_int_eq(n, 0);
+    /* Raising the kernel's dynamic limit raises what fits. */
+    ck_assert_int_eq(cudaFuncSetAttribute(&host_fun, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                          96 << 10),
+                     cudaSuccess);
+    ck_assert_int_eq(cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(&n, &host_fun, 32,
+                                                                            96u << 10, 0),
+                     cudaSuccess);
+    ck_assert_int_eq(n, smem_sm / (96 << 10));
+    /* Argument errors. */
+    ck_assert_int_eq(cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(&n, &host_fun, 0, 0, 0),
+                     cudaErrorInvalidValue);
+    ck_assert_int_eq(cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(&n, &host_fun, 32, 0, 2),
+                     cudaErrorInvalidValue);
+    ck_assert_int_eq(cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(NULL, &host_fun, 32, 0, 0),
+                     cudaErrorInvalidValue);
+    ck_assert_int_eq(cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(&n, gv, 32, 0, 0),
+                     cudaErrorInvalidDeviceFunction);
+    /* Dynamic shared memory for 4 resident blocks: the SM's quarter, within the
+     * kernel's limit; 4 blocks then fit. */
+    size_t avail = 0;
+    ck_assert_int_eq(cudaOccupancyAvailableDynamicSMemPerBlock(&avail, &host_fun, 4, 128), cudaSuccess);
+    ck_assert_uint_eq(avail, (size_t)smem_sm / 4 < (96u << 10) ? (size_t)smem_sm / 4 : 96u << 10);
+    ck_assert_int_eq(cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(&n, &host_fun, 128, avail, 0),
+                     cudaSuccess);
+    ck_assert_int_ge(n, 4);
+    ck_assert_int_eq(cudaOccupancyAvailableDynamicSMemPerBlock(&avail, &host_fun, blocks_sm + 1, 32),
+                     cudaErrorInvalidValue);
+    ck_assert_int_eq(cudaOccupancyAvailableDynamicSMemPerBlock(&avail, &host_fun, 0, 32),
+                     cudaErrorInvalidValue);
+    /* No clusters on this device. */
+    cudaLaunchConfig_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.gridDim.x = cfg.gridDim.y = cfg.gridDim.z = 1;
+    cfg.blockDim = cfg.gridDim;
+    ck_assert_int_eq(cudaOccupancyMaxPotentialClusterSize(&n, &host_fun, &cfg), cudaErrorNotSupported);
+    ck_assert_int_eq(cudaOccupancyMaxActiveClusters(&n, &host_fun, &cfg), cudaErrorNotSupported);
+    ck_assert_int_eq(cudaOccupancyMaxActiveClusters(NULL, &host_fun, &cfg), cudaErrorInvalidValue);
+    ck_assert_int_eq(cudaOccupancyMaxPotentialClusterSize(&n, gv, &cfg), cudaErrorInvalidDeviceFunction);
+}
+END_TEST
+
 START_TEST(malformed_fatbin)
 {
     load();
@@ -480,6 +619,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, managed_memory);
     tcase_add_test(tc, streams_and_events);
     tcase_add_test(tc, launch_configuration_errors);
+    tcase_add_test(tc, occupancy);
     tcase_add_test(tc, malformed_fatbin);
     tcase_add_test(tc, symbol_copies);
     suite_add_tcase(s, tc);

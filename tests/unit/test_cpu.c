@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "translate/gen_c.h"
+#include "translate/ptx_ir.h"
 #include "vendors/cpu/cpu.h"
 #include "vendors/vendor.h"
 
@@ -604,6 +605,68 @@ START_TEST(cache_second_load_compiles_nothing)
 }
 END_TEST
 
+/* Modules loaded through the ops keep their IR: a kernel is translated and compiled on
+ * its first kernel_get (the others of the module never are), and each kernel is a cache
+ * entry of its own, so loading the module again compiles nothing. */
+static const char two_kernels_ptx[] =
+    ".version 7.0\n.target sm_75\n.address_size 64\n"
+    ".visible .entry first(.param .u64 out)\n{\n"
+    "  .reg .b32 %r<3>;\n  .reg .b64 %rd<4>;\n"
+    "  ld.param.u64 %rd1, [out];\n  mov.u32 %r1, %tid.x;\n"
+    "  mul.wide.u32 %rd2, %r1, 4;\n  add.s64 %rd3, %rd1, %rd2;\n"
+    "  add.u32 %r2, %r1, 100;\n  st.global.u32 [%rd3], %r2;\n  ret;\n}\n"
+    ".visible .entry second(.param .u64 out)\n{\n"
+    "  .reg .b64 %rd<2>;\n  ld.param.u64 %rd1, [out];\n"
+    "  st.global.u32 [%rd1], 7;\n  ret;\n}\n";
+
+START_TEST(kernels_translate_on_first_use)
+{
+    char dir[128], err[512] = "";
+    snprintf(dir, sizeof dir, "%s/lazy", cache_root);
+    setenv("CUSHIM_CACHE_DIR", dir, 1);
+    ptx_module *ir = ptx_parse(two_kernels_ptx, strlen(two_kernels_ptx), err, sizeof err);
+    ck_assert_msg(ir != NULL, "parse: %s", err);
+    cushim_module_image img = {.ir = ir, .var_addr = NULL, .label = "lazy module"};
+    unsigned long before = cpu_compile_count();
+    void *module = NULL;
+    ck_assert_int_eq(cushim_cpu_vendor.module_load(0, &img, &module, err, sizeof err), 0);
+    ck_assert_uint_eq(cpu_compile_count(), before); /* loading compiles nothing */
+
+    void *kernel = NULL, *again = NULL;
+    cushim_kernel_info info;
+    ck_assert_int_eq(cushim_cpu_vendor.kernel_get(module, "first", &kernel, &info), 0);
+    ck_assert_uint_eq(cpu_compile_count(), before + 1);
+    ck_assert_ptr_null(info.unsupported);
+    ck_assert_uint_eq(info.param_bytes, 8);
+    ck_assert_int_eq(cushim_cpu_vendor.kernel_get(module, "first", &again, &info), 0);
+    ck_assert_ptr_eq(kernel, again);
+    ck_assert_uint_eq(cpu_compile_count(), before + 1);
+    ck_assert_int_eq(count_entries(dir), 1);
+    ck_assert_int_eq(cushim_cpu_vendor.kernel_get(module, "no_such_kernel", &again, &info),
+                     CPU_cudaErrorInvalidDeviceFunction);
+
+    uint32_t out[64];
+    memset(out, 0, sizeof out);
+    uint32_t *out_ptr = out;
+    cushim_launch l = {.kernel = kernel, .grid = {1, 1, 1}, .block = {64, 1, 1},
+                       .params = &out_ptr, .param_bytes = sizeof out_ptr};
+    ck_assert_int_eq(cushim_cpu_vendor.launch(0, &l, err, sizeof err), 0);
+    for (uint32_t i = 0; i < 64; i++)
+        ck_assert_uint_eq(out[i], i + 100);
+    cushim_cpu_vendor.module_unload(0, module);
+
+    /* A second load (a second run of the program) finds the kernel in the cache. */
+    ck_assert_int_eq(cushim_cpu_vendor.module_load(0, &img, &module, err, sizeof err), 0);
+    ck_assert_int_eq(cushim_cpu_vendor.kernel_get(module, "first", &kernel, &info), 0);
+    ck_assert_uint_eq(cpu_compile_count(), before + 1);
+    ck_assert_int_eq(cushim_cpu_vendor.kernel_get(module, "second", &kernel, &info), 0);
+    ck_assert_uint_eq(cpu_compile_count(), before + 2);
+    ck_assert_int_eq(count_entries(dir), 2);
+    cushim_cpu_vendor.module_unload(0, module);
+    ptx_module_free(ir);
+}
+END_TEST
+
 START_TEST(cache_rejects_corrupted_entry)
 {
     char dir[128];
@@ -1013,6 +1076,7 @@ static Suite *cpu_suite(void)
     tc = tcase_create("cache");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, cache_second_load_compiles_nothing);
+    tcase_add_test(tc, kernels_translate_on_first_use);
     tcase_add_test(tc, cache_rejects_corrupted_entry);
     tcase_add_test(tc, cache_refuses_insecure_directory);
     tcase_add_test(tc, compile_errors_are_reported);

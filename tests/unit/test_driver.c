@@ -265,6 +265,206 @@ START_TEST(driver_and_runtime_share_state)
 }
 END_TEST
 
+/* The primary context of device 0, current on this thread. */
+static void primary_current(void)
+{
+    ck_assert_int_eq(((CUresult (*)(unsigned))sym("cuInit"))(0), CUDA_SUCCESS);
+    CUcontext ctx;
+    ck_assert_int_eq(((CUresult (*)(CUcontext *, CUdevice))sym("cuDevicePrimaryCtxRetain"))(&ctx, 0),
+                     CUDA_SUCCESS);
+    ck_assert_int_eq(((CUresult (*)(CUcontext))sym("cuCtxSetCurrent"))(ctx), CUDA_SUCCESS);
+}
+
+/* cuCtxGetLimit/SetLimit need a context, and read and change the runtime's own values. */
+START_TEST(context_limits)
+{
+    CUresult (*get)(size_t *, CUlimit) = (CUresult (*)(size_t *, CUlimit))sym("cuCtxGetLimit");
+    CUresult (*set)(CUlimit, size_t) = (CUresult (*)(CUlimit, size_t))sym("cuCtxSetLimit");
+    int (*rt_get)(size_t *, int) = (int (*)(size_t *, int))sym("cudaDeviceGetLimit");
+    size_t v = 7;
+    ck_assert_int_eq(((CUresult (*)(unsigned))sym("cuInit"))(0), CUDA_SUCCESS);
+    ck_assert_int_eq(get(&v, 0 /* CU_LIMIT_STACK_SIZE */), CUDA_ERROR_INVALID_CONTEXT);
+    primary_current();
+    ck_assert_int_eq(get(&v, 0), CUDA_SUCCESS);
+    ck_assert_uint_eq(v, 1024);
+    ck_assert_int_eq(set(0, 4096), CUDA_SUCCESS);
+    ck_assert_int_eq(get(&v, 0), CUDA_SUCCESS);
+    ck_assert_uint_eq(v, 4096);
+    ck_assert_int_eq(rt_get(&v, 0 /* cudaLimitStackSize */), 0);
+    ck_assert_uint_eq(v, 4096);
+    ck_assert_int_eq(set(1 /* CU_LIMIT_PRINTF_FIFO_SIZE */, 4u << 20), CUDA_SUCCESS);
+    ck_assert_int_eq(rt_get(&v, 1), 0);
+    ck_assert_uint_eq(v, 4u << 20);
+    /* Device-side launches do not exist here, nor does an unknown limit. */
+    v = 7;
+    ck_assert_int_eq(get(&v, 3 /* CU_LIMIT_DEV_RUNTIME_SYNC_DEPTH */), CUDA_ERROR_UNSUPPORTED_LIMIT);
+    ck_assert_uint_eq(v, 7);
+    ck_assert_int_eq(set(0x7f, 1), CUDA_ERROR_UNSUPPORTED_LIMIT);
+    ck_assert_int_eq(get(NULL, 0), CUDA_ERROR_INVALID_VALUE);
+}
+END_TEST
+
+typedef CUresult (*launch_fn)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
+                              unsigned, unsigned, CUstream, void **, void **);
+
+/* NVIDIA's runtime passes a host function it has no kernel for as the handle: that is
+ * cudaErrorInvalidDeviceFunction's number (98), which the runtime hands the program;
+ * any other bad handle is CUDA_ERROR_INVALID_HANDLE. */
+START_TEST(launch_of_a_host_function)
+{
+    primary_current();
+    launch_fn launch = (launch_fn)sym("cuLaunchKernel");
+    ck_assert_int_eq(launch((CUfunction)(void *)primary_current, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL),
+                     98);
+    void *heap = malloc(64);
+    ck_assert_ptr_nonnull(heap);
+    ck_assert_int_eq(launch((CUfunction)heap, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL),
+                     CUDA_ERROR_INVALID_HANDLE);
+    free(heap);
+    ck_assert_int_eq(launch(NULL, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL), CUDA_ERROR_INVALID_HANDLE);
+}
+END_TEST
+
+/* A kernel that traps leaves the context unusable: every call on it returns
+ * CUDA_ERROR_LAUNCH_FAILED until cuDevicePrimaryCtxReset; queries of the context itself
+ * still answer. */
+START_TEST(kernel_fault_is_sticky_until_reset)
+{
+    static const char ptx[] =
+        ".version 7.0\n.target sm_50\n.address_size 64\n"
+        ".visible .entry boom()\n{\n\ttrap;\n\tret;\n}\n";
+    primary_current();
+    CUmodule mod;
+    CUfunction f;
+    ck_assert_int_eq(((CUresult (*)(CUmodule *, const void *))sym("cuModuleLoadData"))(&mod, ptx),
+                     CUDA_SUCCESS);
+    ck_assert_int_eq(((CUresult (*)(CUfunction *, CUmodule, const char *))sym("cuModuleGetFunction"))(
+                         &f, mod, "boom"), CUDA_SUCCESS);
+    launch_fn launch = (launch_fn)sym("cuLaunchKernel");
+    CUresult (*sync)(void) = (CUresult (*)(void))sym("cuCtxSynchronize");
+    CUresult (*mem_alloc)(CUdeviceptr *, size_t) = (CUresult (*)(CUdeviceptr *, size_t))sym("cuMemAlloc_v2");
+    ck_assert_int_eq(launch(f, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL), CUDA_SUCCESS);
+    ck_assert_int_eq(sync(), CUDA_ERROR_LAUNCH_FAILED);
+    CUdeviceptr p = 0;
+    ck_assert_int_eq(mem_alloc(&p, 64), CUDA_ERROR_LAUNCH_FAILED);
+    ck_assert_int_eq(sync(), CUDA_ERROR_LAUNCH_FAILED);
+    void *q = NULL;   /* the runtime says the same (cudaErrorLaunchFailure) */
+    ck_assert_int_eq(((int (*)(void **, size_t))sym("cudaMalloc"))(&q, 64), 719);
+    CUdevice dev = -1;
+    ck_assert_int_eq(((CUresult (*)(CUdevice *))sym("cuCtxGetDevice"))(&dev), CUDA_SUCCESS);
+    ck_assert_int_eq(dev, 0);
+    ck_assert_int_eq(((CUresult (*)(CUdevice))sym("cuDevicePrimaryCtxReset_v2"))(0), CUDA_SUCCESS);
+    primary_current();
+    ck_assert_int_eq(mem_alloc(&p, 64), CUDA_SUCCESS);
+    ck_assert_int_eq(sync(), CUDA_SUCCESS);
+    ck_assert_int_eq(((CUresult (*)(CUdeviceptr))sym("cuMemFree_v2"))(p), CUDA_SUCCESS);
+}
+END_TEST
+
+/* Occupancy of a module function; the cluster queries check their arguments, then say
+ * clusters are not supported (as cudaOccupancyMaxActiveClusters does) and leave the
+ * output alone. */
+START_TEST(occupancy_and_cluster_queries)
+{
+    static const char ptx[] =
+        ".version 7.0\n.target sm_50\n.address_size 64\n"
+        ".visible .entry noop()\n{\n\tret;\n}\n";
+    primary_current();
+    CUmodule mod;
+    CUfunction f;
+    ck_assert_int_eq(((CUresult (*)(CUmodule *, const void *))sym("cuModuleLoadData"))(&mod, ptx),
+                     CUDA_SUCCESS);
+    ck_assert_int_eq(((CUresult (*)(CUfunction *, CUmodule, const char *))sym("cuModuleGetFunction"))(
+                         &f, mod, "noop"), CUDA_SUCCESS);
+    int blocks = -1;
+    CUresult (*active)(int *, CUfunction, int, size_t) =
+        (CUresult (*)(int *, CUfunction, int, size_t))sym("cuOccupancyMaxActiveBlocksPerMultiprocessor");
+    ck_assert_int_eq(active(&blocks, f, 128, 0), CUDA_SUCCESS);
+    ck_assert_int_ge(blocks, 1);
+    ck_assert_int_eq(active(NULL, f, 128, 0), CUDA_ERROR_INVALID_VALUE);
+    int min_grid = -1, block = -1;
+    ck_assert_int_eq(((CUresult (*)(int *, int *, CUfunction, void *, size_t, int))sym(
+                         "cuOccupancyMaxPotentialBlockSize"))(&min_grid, &block, f, NULL, 0, 0),
+                     CUDA_SUCCESS);
+    ck_assert_int_ge(block, 32);
+    ck_assert_int_ge(min_grid, 1);
+
+    typedef CUresult (*cluster_fn)(int *, CUfunction, const CUlaunchConfig *);
+    static const char *const names[] = {"cuOccupancyMaxPotentialClusterSize",
+                                        "cuOccupancyMaxActiveClusters"};
+    CUlaunchConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.gridDimX = cfg.gridDimY = cfg.gridDimZ = 4;
+    cfg.blockDimX = 64;
+    cfg.blockDimY = cfg.blockDimZ = 1;
+    void *heap = malloc(64);
+    ck_assert_ptr_nonnull(heap);
+    for (int i = 0; i < 2; i++) {
+        cluster_fn q = (cluster_fn)sym(names[i]);
+        int n = -1;
+        ck_assert_int_eq(q(&n, f, NULL), CUDA_ERROR_INVALID_VALUE);
+        ck_assert_int_eq(q(NULL, f, &cfg), CUDA_ERROR_INVALID_VALUE);
+        ck_assert_int_eq(q(&n, (CUfunction)heap, &cfg), CUDA_ERROR_INVALID_HANDLE);
+        ck_assert_int_eq(q(&n, f, &cfg), CUDA_ERROR_NOT_SUPPORTED);
+        ck_assert_int_eq(n, -1);
+    }
+    free(heap);
+}
+END_TEST
+
+/* Work submitted to a capturing stream is recorded, not run; the graph runs it when
+ * launched. */
+START_TEST(stream_capture_and_graph_launch)
+{
+    primary_current();
+    CUstream s;
+    ck_assert_int_eq(((CUresult (*)(CUstream *, unsigned))sym("cuStreamCreate"))(&s, 1), CUDA_SUCCESS);
+    CUdeviceptr p;
+    ck_assert_int_eq(((CUresult (*)(CUdeviceptr *, size_t))sym("cuMemAlloc_v2"))(&p, 64), CUDA_SUCCESS);
+    ck_assert_int_eq(((CUresult (*)(CUdeviceptr, unsigned char, size_t))sym("cuMemsetD8_v2"))(p, 0, 64),
+                     CUDA_SUCCESS);
+    CUresult (*is_capturing)(CUstream, CUstreamCaptureStatus *) =
+        (CUresult (*)(CUstream, CUstreamCaptureStatus *))sym("cuStreamIsCapturing");
+    CUresult (*dtoh)(void *, CUdeviceptr, size_t) = (CUresult (*)(void *, CUdeviceptr, size_t))sym("cuMemcpyDtoH_v2");
+    CUstreamCaptureStatus st = -1;
+    ck_assert_int_eq(is_capturing(s, &st), CUDA_SUCCESS);
+    ck_assert_int_eq(st, 0 /* NONE */);
+    ck_assert_int_eq(((CUresult (*)(CUstream, CUstreamCaptureMode))sym("cuStreamBeginCapture_v2"))(s, 2),
+                     CUDA_SUCCESS);
+    ck_assert_int_eq(is_capturing(s, &st), CUDA_SUCCESS);
+    ck_assert_int_eq(st, 1 /* ACTIVE */);
+    cuuint64_t id = 0;
+    ck_assert_int_eq(((CUresult (*)(CUstream, CUstreamCaptureStatus *, cuuint64_t *))sym(
+                         "cuStreamGetCaptureInfo"))(s, &st, &id), CUDA_SUCCESS);
+    ck_assert_int_eq(st, 1);
+    ck_assert_uint_ne(id, 0);
+    ck_assert_int_eq(((CUresult (*)(CUdeviceptr, unsigned char, size_t, CUstream))sym("cuMemsetD8Async"))(
+                         p, 0x5a, 64, s), CUDA_SUCCESS);
+    CUgraph g = NULL;
+    ck_assert_int_eq(((CUresult (*)(CUstream, CUgraph *))sym("cuStreamEndCapture"))(s, &g), CUDA_SUCCESS);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(is_capturing(s, &st), CUDA_SUCCESS);
+    ck_assert_int_eq(st, 0);
+    unsigned char out[64];
+    ck_assert_int_eq(dtoh(out, p, sizeof out), CUDA_SUCCESS);
+    ck_assert_uint_eq(out[0], 0);   /* captured, not run */
+    CUgraphExec x = NULL;
+    ck_assert_int_eq(((CUresult (*)(CUgraphExec *, CUgraph, unsigned long long))sym(
+                         "cuGraphInstantiateWithFlags"))(&x, g, 0), CUDA_SUCCESS);
+    ck_assert_int_eq(((CUresult (*)(CUgraphExec, CUstream))sym("cuGraphLaunch"))(x, s), CUDA_SUCCESS);
+    ck_assert_int_eq(((CUresult (*)(CUstream))sym("cuStreamSynchronize"))(s), CUDA_SUCCESS);
+    ck_assert_int_eq(dtoh(out, p, sizeof out), CUDA_SUCCESS);
+    ck_assert_uint_eq(out[0], 0x5a);
+    ck_assert_uint_eq(out[63], 0x5a);
+    ck_assert_int_eq(((CUresult (*)(CUgraphExec))sym("cuGraphExecDestroy"))(x), CUDA_SUCCESS);
+    ck_assert_int_eq(((CUresult (*)(CUgraph))sym("cuGraphDestroy"))(g), CUDA_SUCCESS);
+    ck_assert_int_eq(((CUresult (*)(CUgraphExec *, CUgraph, unsigned long long))sym(
+                         "cuGraphInstantiateWithFlags"))(NULL, g, 0), CUDA_ERROR_INVALID_VALUE);
+    ck_assert_int_eq(((CUresult (*)(CUstream))sym("cuStreamDestroy_v2"))(s), CUDA_SUCCESS);
+    ck_assert_int_eq(((CUresult (*)(CUdeviceptr))sym("cuMemFree_v2"))(p), CUDA_SUCCESS);
+}
+END_TEST
+
 static void hex(const uint8_t *d, char *out)
 {
     for (int i = 0; i < 16; i++)
@@ -313,6 +513,11 @@ static Suite *driver_suite(void)
     tcase_add_test(tc, context_local_storage);
     tcase_add_test(tc, init_and_context_required);
     tcase_add_test(tc, driver_and_runtime_share_state);
+    tcase_add_test(tc, context_limits);
+    tcase_add_test(tc, launch_of_a_host_function);
+    tcase_add_test(tc, kernel_fault_is_sticky_until_reset);
+    tcase_add_test(tc, occupancy_and_cluster_queries);
+    tcase_add_test(tc, stream_capture_and_graph_launch);
     suite_add_tcase(s, tc);
     TCase *md2 = tcase_create("md2");
     tcase_add_test(md2, md2_rfc1319_and_hmac);

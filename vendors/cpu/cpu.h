@@ -78,8 +78,13 @@ const cpu_extent *cpu_arena_lookup(const cpu_arena *a, uint64_t addr);
 
 /* ---- compilation (cpu_compile.c) -------------------------------------------------
  * C source -> shared object through the on-disk cache, then dlopen. */
-int cpu_compile_load(const char *c_source, size_t len, const char *label, void **dl_handle,
+typedef struct cpu_object cpu_object;
+/* Compile (or find in the cache) and load. */
+int cpu_compile_load(const char *c_source, size_t len, const char *label, cpu_object **out,
                      char *err, size_t errlen);
+/* A global symbol of loaded code, or NULL. */
+void *cpu_object_symbol(cpu_object *obj, const char *name);
+void cpu_object_close(cpu_object *obj);
 /* Number of compiler runs in this process (the cache's tests count them). */
 unsigned long cpu_compile_count(void);
 /* Whether the run-time compiler is tcc (the generator then avoids GNU builtins). */

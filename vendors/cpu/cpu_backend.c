@@ -22,7 +22,7 @@
 typedef struct cpu_kernel {
     const struct cushim_kernel_desc *desc;
     uint32_t param_bytes;
-    void *dl;              /* translated on demand: its own object (owned, as is the entry) */
+    cpu_object *code;      /* translated on demand: its own code (owned, as is the entry) */
     char *name;
     UT_hash_handle hh;
 } cpu_kernel;
@@ -32,7 +32,7 @@ typedef struct cpu_kernel {
  * one on their first kernel_get: a program compiles only the kernels it uses, and each
  * kernel has its own cache entry. */
 typedef struct cpu_module {
-    void *dl;
+    cpu_object *code;
     const struct cushim_module_desc *desc;
     cpu_kernel *kernels;   /* one per desc->kernels */
     cpu_kernel *by_name;   /* hash over kernels (and the on-demand ones) */
@@ -267,33 +267,32 @@ static void free_module(cpu_module *m)
     cpu_kernel *k, *tmp;
     HASH_ITER(hh, m->by_name, k, tmp) {
         HASH_DEL(m->by_name, k);
-        if (k->dl) {
-            dlclose(k->dl);
+        if (k->code) {
+            cpu_object_close(k->code);
             free(k->name);
             free(k);
         }
     }
     free(m->kernels);
     free(m->var_addr);
-    if (m->dl)
-        dlclose(m->dl);
+    cpu_object_close(m->code);
     free(m);
 }
 
 /* Compile C that follows kernel_abi.h, check what it exports and bind its variables. */
 static int load_compiled(const char *c_source, size_t len, const uint64_t *var_addr,
-                         uint32_t nvars, const char *label, void **dl,
+                         uint32_t nvars, const char *label, cpu_object **code,
                          const struct cushim_module_desc **desc, char *err, size_t errlen)
 {
     *desc = NULL;
-    int rc = cpu_compile_load(c_source, len, label, dl, err, errlen);
+    int rc = cpu_compile_load(c_source, len, label, code, err, errlen);
     if (rc)
         return rc;
     union {
         void *object;
         cushim_module_entry_fn fn;
     } entry;
-    entry.object = dlsym(*dl, CUSHIM_KABI_ENTRY);
+    entry.object = cpu_object_symbol(*code, CUSHIM_KABI_ENTRY);
     const char *problem = NULL;
     char detail[160];
     const struct cushim_module_desc *d = NULL;
@@ -319,8 +318,8 @@ static int load_compiled(const char *c_source, size_t len, const uint64_t *var_a
             problem = "a kernel has no name";
     if (problem) {
         snprintf(err, errlen, "cannot use the compiled kernels of %s: %s", label, problem);
-        dlclose(*dl);
-        *dl = NULL;
+        cpu_object_close(*code);
+        *code = NULL;
         return CPU_cudaErrorInvalidPtx;
     }
     static const uint64_t no_vars[1] = {0};
@@ -341,7 +340,7 @@ int cpu_module_load_c(const char *c_source, size_t len, const uint64_t *var_addr
         return CPU_cudaErrorMemoryAllocation;
     }
     snprintf(m->label, sizeof m->label, "%s", label ? label : "module");
-    int rc = load_compiled(c_source, len, var_addr, nvars, m->label, &m->dl, &m->desc, err,
+    int rc = load_compiled(c_source, len, var_addr, nvars, m->label, &m->code, &m->desc, err,
                            errlen);
     if (rc) {
         free_module(m);
@@ -414,7 +413,7 @@ static int translate_kernel(cpu_module *m, const char *name, cpu_kernel **out)
     char *kname = strdup(name);
     const struct cushim_module_desc *desc = NULL;
     int rc = !k || !kname ? CPU_cudaErrorMemoryAllocation
-                          : load_compiled(src, len, m->var_addr, m->ir->nvars, label, &k->dl,
+                          : load_compiled(src, len, m->var_addr, m->ir->nvars, label, &k->code,
                                           &desc, err, sizeof err);
     free(src);
     if (!rc && (desc->nkernels != 1 || strcmp(desc->kernels[0].name, name) != 0)) {
@@ -424,8 +423,8 @@ static int translate_kernel(cpu_module *m, const char *name, cpu_kernel **out)
     }
     if (rc) {
         CUSHIM_ERROR(CPU, "%s", err[0] ? err : "out of memory");
-        if (k && k->dl)
-            dlclose(k->dl);
+        if (k)
+            cpu_object_close(k->code);
         free(k);
         free(kname);
         return rc;

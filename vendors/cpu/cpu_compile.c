@@ -29,6 +29,12 @@
 #include "translate/gen_c.h"
 #include "vendors/cpu/sha256.h"
 
+/* Loaded kernel code. A struct rather than the bare handle so that code loaded by other
+ * means (an in-memory compiler) can join later without changing the callers. */
+struct cpu_object {
+    void *dl;
+};
+
 extern char **environ;
 
 #define COMPILE_TIMEOUT_MS (120 * 1000)
@@ -37,9 +43,32 @@ extern char **environ;
 #define MAX_OBJECT_BYTES (1024u * 1024u * 1024u)
 #define ENTRY_MAGIC "CUSHIM-KCACHE 1\n"
 
-/* Flags are part of the cache key: any -march added here must stay in it. */
-static const char *const compile_flags[] = {"-O2", "-shared", "-fPIC", "-fno-strict-aliasing"};
-#define NFLAGS (sizeof compile_flags / sizeof compile_flags[0])
+/* Flags are part of the cache key (compile_flags() builds the list): an instruction-set
+ * flag chosen from this CPU therefore keeps entries apart between machines. */
+#define MAX_FLAGS 8
+/* Above this much C, -O1: gcc's -O2 time grows faster than linearly with function size,
+ * and for code this large (library kernels of thousands of PTX lines) -O1 takes about
+ * 60% of the -O2 time while running nearly as fast. */
+#define LARGE_SOURCE_BYTES (2u * 1024u * 1024u)
+
+/* The compiler flags for a source of len bytes; returns how many. FMA and AVX2 when the
+ * CPU has them: PTX fma.rn becomes one instruction instead of a libm call (fmaf), and
+ * thread loops vectorise 8 floats wide. Not for tcc, which takes no such options. */
+static size_t compile_flags(size_t len, bool tcc, const char *flags[MAX_FLAGS])
+{
+    size_t n = 0;
+    flags[n++] = len > LARGE_SOURCE_BYTES ? "-O1" : "-O2";
+    flags[n++] = "-shared";
+    flags[n++] = "-fPIC";
+    flags[n++] = "-fno-strict-aliasing";
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!tcc && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        flags[n++] = "-mavx2";
+        flags[n++] = "-mfma";
+    }
+#endif
+    return n;
+}
 
 static atomic_ulong compiler_runs;
 
@@ -54,12 +83,40 @@ static const char *compiler_name(void)
     return configured && *configured ? configured : CUSHIM_KERNEL_CC;
 }
 
+static bool find_program(const char *name, char *path, size_t len);
+
+/* The kernel compiler of last resort: cushim-kcc (vendors/cpu/kcc.c, libtcc inside),
+ * installed next to this library (and built next to it in the build tree). */
+static bool embedded_compiler(char *path, size_t len)
+{
+    Dl_info info;
+    if (!dladdr((void *)&cpu_compile_count, &info) || !info.dli_fname)
+        return false;
+    const char *slash = strrchr(info.dli_fname, '/');
+    if (!slash)
+        return false;
+    int w = snprintf(path, len, "%.*s/cushim-kcc", (int)(slash - info.dli_fname), info.dli_fname);
+    return w > 0 && (size_t)w < len && access(path, X_OK) == 0;
+}
+
+/* The compiler to run: the configured one, else cushim-kcc. *embedded tells which. */
+static bool resolve_compiler(char *path, size_t len, bool *embedded)
+{
+    *embedded = false;
+    if (find_program(compiler_name(), path, len))
+        return true;
+    *embedded = embedded_compiler(path, len);
+    return *embedded;
+}
+
 bool cpu_compiler_is_tcc(void)
 {
+    char path[PATH_MAX];
+    bool embedded;
     const char *name = compiler_name();
     const char *base = strrchr(name, '/');
     base = base ? base + 1 : name;
-    return strncmp(base, "tcc", 3) == 0;
+    return strncmp(base, "tcc", 3) == 0 || (resolve_compiler(path, sizeof path, &embedded) && embedded);
 }
 
 /* ---- running a program --------------------------------------------------------------- */
@@ -215,25 +272,97 @@ static bool find_program(const char *name, char *path, size_t len)
     return false;
 }
 
+#define COMPILER_NOTE_MAGIC "cushim compiler 1\n"
+
+static bool write_all_fd(int fd, const void *data, size_t len);
+
+/* The version line noted in the cache directory for this compiler file, when the file
+ * is still the one noted (same size, mtime, ctime and inode): spawning `cc --version`
+ * costs several milliseconds on every start, more than loading cached kernels. */
+static bool noted_version(const char *note, const char *file_id, char *version, size_t len)
+{
+    int fd = open(note, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return false;
+    char text[1024];
+    ssize_t n = read(fd, text, sizeof text - 1);
+    struct stat st;
+    bool mine = fstat(fd, &st) == 0 && st.st_uid == geteuid() && S_ISREG(st.st_mode);
+    close(fd);
+    if (!mine || n <= 0)
+        return false;
+    text[n] = '\0';
+    size_t magic_len = strlen(COMPILER_NOTE_MAGIC), id_len = strlen(file_id);
+    const char *line = text + magic_len;
+    if ((size_t)n < magic_len + id_len + 2 || memcmp(text, COMPILER_NOTE_MAGIC, magic_len) != 0 ||
+        memcmp(line, file_id, id_len) != 0 || line[id_len] != '\n')
+        return false;
+    line += id_len + 1;
+    size_t vlen = strcspn(line, "\n");
+    if (!line[vlen] || vlen + 1 > len)
+        return false; /* a note without its final newline is incomplete */
+    memcpy(version, line, vlen);
+    version[vlen] = '\0';
+    return true;
+}
+
+static void note_version(const char *dir, const char *note, const char *file_id,
+                         const char *version)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s/.tmp-XXXXXX", dir) >= (int)sizeof tmp)
+        return;
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char text[1024];
+    int n = snprintf(text, sizeof text, "%s%s\n%s\n", COMPILER_NOTE_MAGIC, file_id, version);
+    bool ok = n > 0 && (size_t)n < sizeof text && write_all_fd(fd, text, (size_t)n);
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, note) != 0)
+        unlink(tmp);
+}
+
 /* What identifies the compiler's output: its version text and the file itself (an
- * upgrade in place changes size or mtime even if the version line does not). */
-static const char *compiler_identity(const char *path)
+ * upgrade in place changes size or mtime even if the version line does not). With a
+ * cache directory, the version line is remembered there for the unchanged file. */
+static const char *compiler_identity(const char *path, const char *cache_dir)
 {
     pthread_mutex_lock(&compiler_lock);
     compiler_id *c;
     HASH_FIND_STR(known_compilers, path, c);
     if (!c && (c = calloc(1, sizeof *c)) != NULL) {
         snprintf(c->path, sizeof c->path, "%s", path);
-        char version[256] = "unknown version";
-        char *argv[] = {c->path, (char *)"--version", NULL};
-        run_result r;
-        run_program(argv, VERSION_TIMEOUT_MS, &r);
-        if (r.started && r.status_known && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0)
-            first_lines(r.output, 1, version, sizeof version);
-        free(r.output);
         struct stat st;
         if (stat(path, &st) != 0)
             memset(&st, 0, sizeof st);
+        char file_id[160];
+        snprintf(file_id, sizeof file_id, "%lld|%lld.%09ld|%lld.%09ld|%llu",
+                 (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                 (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec,
+                 (unsigned long long)st.st_ino);
+        char note[PATH_MAX] = "";
+        if (cache_dir) {
+            uint8_t digest[CPU_SHA256_BYTES];
+            char hex[CPU_SHA256_HEX];
+            cpu_sha256(path, strlen(path), digest);
+            cpu_sha256_hex(digest, hex);
+            if (snprintf(note, sizeof note, "%s/compiler-%s.id", cache_dir, hex) >= (int)sizeof note)
+                note[0] = '\0';
+        }
+        char version[256] = "unknown version";
+        if (!note[0] || !noted_version(note, file_id, version, sizeof version)) {
+            char *argv[] = {c->path, (char *)"--version", NULL};
+            run_result r;
+            run_program(argv, VERSION_TIMEOUT_MS, &r);
+            bool known = r.started && r.status_known && WIFEXITED(r.status) &&
+                         WEXITSTATUS(r.status) == 0;
+            if (known)
+                first_lines(r.output, 1, version, sizeof version);
+            free(r.output);
+            if (known && note[0])
+                note_version(cache_dir, note, file_id, version);
+        }
         snprintf(c->identity, sizeof c->identity, "%s|%lld|%lld.%09ld", version,
                  (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
         HASH_ADD_STR(known_compilers, path, c);
@@ -493,7 +622,7 @@ static bool make_scratch(char *dir, size_t len)
 }
 
 static void compute_key(const char *src, size_t len, const char *compiler, const char *identity,
-                        char key_hex[CPU_SHA256_HEX])
+                        const char *const *flags, size_t nflags, char key_hex[CPU_SHA256_HEX])
 {
     cpu_sha256_ctx h;
     cpu_sha256_init(&h);
@@ -502,9 +631,9 @@ static void compute_key(const char *src, size_t len, const char *compiler, const
                      "cushim kernel cache\ncgen %d\nkabi %d\ncompiler %s\nidentity %s\nflags",
                      CGEN_VERSION, CUSHIM_KABI_VERSION, compiler, identity);
     cpu_sha256_update(&h, meta, n > 0 ? ((size_t)n < sizeof meta ? (size_t)n : sizeof meta - 1) : 0);
-    for (size_t i = 0; i < NFLAGS; i++) {
+    for (size_t i = 0; i < nflags; i++) {
         cpu_sha256_update(&h, " ", 1);
-        cpu_sha256_update(&h, compile_flags[i], strlen(compile_flags[i]));
+        cpu_sha256_update(&h, flags[i], strlen(flags[i]));
     }
     /* Length first: source and metadata cannot be shifted into each other. */
     char length_text[32];
@@ -516,8 +645,9 @@ static void compute_key(const char *src, size_t len, const char *compiler, const
     cpu_sha256_hex(digest, key_hex);
 }
 
-static int compile_to(const char *compiler, const char *scratch, const char *src, size_t len,
-                      const char *label, char *err, size_t errlen)
+static int compile_to(const char *compiler, const char *const *flags, size_t nflags,
+                      const char *scratch, const char *src, size_t len, const char *label,
+                      char *err, size_t errlen)
 {
     char c_path[PATH_MAX], so_path[PATH_MAX];
     snprintf(c_path, sizeof c_path, "%s/kernels.c", scratch);
@@ -530,11 +660,11 @@ static int compile_to(const char *compiler, const char *scratch, const char *src
         return CPU_cudaErrorInvalidPtx;
     }
     close(fd);
-    char *argv[NFLAGS + 7];
+    char *argv[MAX_FLAGS + 7];
     size_t argc = 0;
     argv[argc++] = (char *)compiler;
-    for (size_t i = 0; i < NFLAGS; i++)
-        argv[argc++] = (char *)compile_flags[i];
+    for (size_t i = 0; i < nflags; i++)
+        argv[argc++] = (char *)flags[i];
     argv[argc++] = (char *)"-o";
     argv[argc++] = so_path;
     argv[argc++] = c_path;
@@ -574,27 +704,68 @@ static int compile_to(const char *compiler, const char *scratch, const char *src
     return rc;
 }
 
-int cpu_compile_load(const char *c_source, size_t len, const char *label, void **dl_handle,
+void *cpu_object_symbol(cpu_object *obj, const char *name)
+{
+    return obj && obj->dl ? dlsym(obj->dl, name) : NULL;
+}
+
+void cpu_object_close(cpu_object *obj)
+{
+    if (!obj)
+        return;
+    if (obj->dl)
+        dlclose(obj->dl);
+    free(obj);
+}
+
+
+static int wrap_shared_object(void *dl, cpu_object **out, const char *label, char *err,
+                              size_t errlen)
+{
+    cpu_object *obj = calloc(1, sizeof *obj);
+    if (!obj) {
+        dlclose(dl);
+        snprintf(err, errlen, "loading %s: out of memory", label);
+        return CPU_cudaErrorMemoryAllocation;
+    }
+    obj->dl = dl;
+    *out = obj;
+    return 0;
+}
+
+int cpu_compile_load(const char *c_source, size_t len, const char *label, cpu_object **out,
                      char *err, size_t errlen)
 {
-    *dl_handle = NULL;
+    *out = NULL;
+    void *handle = NULL;
+    void **dl_handle = &handle;
     if (!label)
         label = "module";
     const char *configured = cushim_getenv("CUSHIM_CC");
     const char *name = compiler_name();
     char compiler[PATH_MAX];
-    if (!find_program(name, compiler, sizeof compiler)) {
+    bool embedded;
+    if (!resolve_compiler(compiler, sizeof compiler, &embedded)) {
         snprintf(err, errlen,
                  "cannot run kernels of %s on the cpu backend: no C compiler '%s' found "
                  "(%s); install one (e.g. gcc) or set CUSHIM_CC", label, name,
                  configured && *configured ? "from CUSHIM_CC" : "the configured default");
         return CPU_cudaErrorJitCompilerNotFound;
     }
+    if (embedded)
+        cushim_log_once("cpu-embedded-cc", "no C compiler '%s' found (%s): kernels are "
+                        "compiled by the embedded tcc (%s), whose code runs slower; install "
+                        "gcc or set CUSHIM_CC for full speed", name,
+                        configured && *configured ? "from CUSHIM_CC" : "the configured default",
+                        compiler);
+    const char *flags[MAX_FLAGS];
+    size_t nflags = compile_flags(len, embedded || cpu_compiler_is_tcc(), flags);
     char key_hex[CPU_SHA256_HEX];
-    compute_key(c_source, len, compiler, compiler_identity(compiler), key_hex);
-
     char cache_dir[PATH_MAX], entry_path[PATH_MAX];
-    bool cached = cache_directory(cache_dir, sizeof cache_dir) &&
+    bool have_dir = cache_directory(cache_dir, sizeof cache_dir);
+    compute_key(c_source, len, compiler, compiler_identity(compiler, have_dir ? cache_dir : NULL),
+                flags, nflags, key_hex);
+    bool cached = have_dir &&
                   snprintf(entry_path, sizeof entry_path, "%s/%s.kso", cache_dir, key_hex) <
                       (int)sizeof entry_path;
     char scratch[PATH_MAX];
@@ -614,7 +785,7 @@ int cpu_compile_load(const char *c_source, size_t len, const char *label, void *
                 remove_scratch(scratch);
             if (*dl_handle) {
                 CUSHIM_DEBUG(CPU, "%s: loaded from cache %s", label, entry_path);
-                return 0;
+                return wrap_shared_object(handle, out, label, err, errlen);
             }
             CUSHIM_DEBUG(CPU, "%s: cached object does not load (%s): rebuilding", label, err);
         } else if (why) {
@@ -628,7 +799,7 @@ int cpu_compile_load(const char *c_source, size_t len, const char *label, void *
                  strerror(errno));
         return CPU_cudaErrorInvalidPtx;
     }
-    int rc = compile_to(compiler, scratch, c_source, len, label, err, errlen);
+    int rc = compile_to(compiler, flags, nflags, scratch, c_source, len, label, err, errlen);
     if (rc == 0) {
         char so_path[PATH_MAX];
         snprintf(so_path, sizeof so_path, "%s/kernels.so", scratch);
@@ -653,5 +824,5 @@ int cpu_compile_load(const char *c_source, size_t len, const char *label, void *
         CUSHIM_DEBUG(CPU, "generated C for %s kept in %s/kernels.c", label, scratch);
     else
         remove_scratch(scratch);
-    return rc;
+    return rc ? rc : wrap_shared_object(handle, out, label, err, errlen);
 }
