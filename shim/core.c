@@ -94,17 +94,33 @@ static void init_backend(void)
         }
         cushim__limits_default(device_states[d].limits);
     }
+    /* CUSHIM_DEVICE: a device index, or a piece of the device's name (case-insensitive),
+     * so a user can say "gfx" or "Xeon" without knowing the backend's numbering. */
     const char *devenv = cushim_getenv("CUSHIM_DEVICE");
     if (devenv && *devenv) {
         char *end;
         long v = strtol(devenv, &end, 10);
-        if (*end || v < 0 || v >= count) {
-            CUSHIM_ERROR(GENERAL, "CUSHIM_DEVICE=%s is not a device index of backend '%s' "
-                         "(0..%d)", devenv, want, count - 1);
+        int chosen = -1;
+        if (*end == '\0') {
+            if (v >= 0 && v < count)
+                chosen = (int)v;
+        } else {
+            for (int d = 0; d < count && chosen < 0; d++)
+                if (strcasestr(device_infos[d].name, devenv))
+                    chosen = d;
+        }
+        if (chosen < 0) {
+            char names[1024] = "";
+            size_t used = 0;
+            for (int d = 0; d < count && used < sizeof names; d++)
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%d: %s",
+                                         d ? "; " : "", d, device_infos[d].name);
+            CUSHIM_ERROR(GENERAL, "CUSHIM_DEVICE=%s names no device of backend '%s' "
+                         "(an index or part of a name: %s)", devenv, want, names);
             init_result = cudaErrorInvalidDevice;
             return;
         }
-        default_device = (int)v;
+        default_device = chosen;
     }
     if (strcmp(ops->name, "opencl") == 0)
         backend_col = CUSHIM_API_COL_OPENCL;

@@ -131,6 +131,21 @@ expect "backends" out "  device 0: "
 expect "backends" out "compute capability"
 check "backends: extra argument" 2 -- "$cushim" backends extra
 
+# CUSHIM_DEVICE: an index or part of a device name (case-insensitive); a prebuilt CUDA
+# binary (shared runtime) checks the device it got.
+top_srcdir=${top_srcdir:?run this test from make check (top_srcdir unset)}
+sample="$top_srcdir/samples/prebuilt/vector_add"
+export CUSHIM_CACHE_DIR="$top_builddir/tests/kernel-cache"
+mkdir -p -m 700 "$CUSHIM_CACHE_DIR"
+check "CUSHIM_DEVICE by index" 0 -- env CUSHIM_DEVICE=0 "$cushim" run --backend cpu "$sample"
+expect "CUSHIM_DEVICE by index" out "vector_add: PASSED"
+check "CUSHIM_DEVICE by name" 0 -- env CUSHIM_DEVICE="cushim cpu" "$cushim" run --backend cpu "$sample"
+expect "CUSHIM_DEVICE by name" out "vector_add: PASSED"
+check "CUSHIM_DEVICE unknown name" 1 -- env CUSHIM_DEVICE=no-such-device "$cushim" run --backend cpu "$sample"
+expect "CUSHIM_DEVICE unknown name" err "CUSHIM_DEVICE=no-such-device names no device of backend 'cpu' (an index or part of a name: 0: cushim CPU: "
+check "CUSHIM_DEVICE index out of range" 1 -- env CUSHIM_DEVICE=7 "$cushim" run --backend cpu "$sample"
+expect "CUSHIM_DEVICE index out of range" err "CUSHIM_DEVICE=7 names no device"
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures check(s) failed"
     exit 1
