@@ -114,6 +114,24 @@ void cushim__fatbin_register_end(void **handle)
         CUSHIM_WARN(MODULE, "__cudaRegisterFatBinaryEnd: unknown handle %p", (void *)handle);
 }
 
+/* Room for one more entry in a registration array of `used` pointers (doubling).
+ * `array` is the address of the array's pointer member (any pointer-to-pointer type;
+ * copied with memcpy, so no type punning). */
+static bool grow_slots(void *array, uint32_t *cap, uint32_t used)
+{
+    if (used < *cap)
+        return true;
+    void *old;
+    memcpy(&old, array, sizeof old);
+    uint32_t ncap = *cap ? *cap * 2 : 8;
+    void *n = realloc(old, ncap * sizeof(void *));
+    if (!n)
+        return false;
+    memcpy(array, &n, sizeof n);
+    *cap = ncap;
+    return true;
+}
+
 void cushim__function_register(void **handle, const void *host_fun, const char *device_name)
 {
     pthread_mutex_lock(&reg_lock);
@@ -126,15 +144,7 @@ void cushim__function_register(void **handle, const void *host_fun, const char *
     }
     cushim__kernel *k = calloc(1, sizeof *k);
     char *name = strdup(device_name);
-    if (fb->nkernels == fb->kernels_cap) {
-        uint32_t cap = fb->kernels_cap ? fb->kernels_cap * 2 : 8;
-        cushim__kernel **nk = realloc(fb->kernels, cap * sizeof *nk);
-        if (nk) {
-            fb->kernels = nk;
-            fb->kernels_cap = cap;
-        }
-    }
-    if (!k || !name || fb->nkernels == fb->kernels_cap) {
+    if (!k || !name || !grow_slots(&fb->kernels, &fb->kernels_cap, fb->nkernels)) {
         pthread_mutex_unlock(&reg_lock);
         free(k);
         free(name);
@@ -171,15 +181,7 @@ void cushim__var_register(void **handle, void *host_var, const char *device_name
     }
     var_reg *v = calloc(1, sizeof *v);
     char *name = strdup(device_name);
-    if (fb->nvars == fb->vars_cap) {
-        uint32_t cap = fb->vars_cap ? fb->vars_cap * 2 : 8;
-        var_reg **nv = realloc(fb->vars, cap * sizeof *nv);
-        if (nv) {
-            fb->vars = nv;
-            fb->vars_cap = cap;
-        }
-    }
-    if (!v || !name || fb->nvars == fb->vars_cap) {
+    if (!v || !name || !grow_slots(&fb->vars, &fb->vars_cap, fb->nvars)) {
         pthread_mutex_unlock(&reg_lock);
         free(v);
         free(name);
@@ -780,15 +782,7 @@ cudaError_t cushim__fatbin_kernel(void **handle, const char *name, int dev, cush
         /* No host stub: reachable through its handle only, never by host_fun. */
         k = calloc(1, sizeof *k);
         char *copy = strdup(name);
-        if (fb->nkernels == fb->kernels_cap) {
-            uint32_t cap = fb->kernels_cap ? fb->kernels_cap * 2 : 8;
-            cushim__kernel **nk = realloc(fb->kernels, cap * sizeof *nk);
-            if (nk) {
-                fb->kernels = nk;
-                fb->kernels_cap = cap;
-            }
-        }
-        if (!k || !copy || fb->nkernels == fb->kernels_cap) {
+        if (!k || !copy || !grow_slots(&fb->kernels, &fb->kernels_cap, fb->nkernels)) {
             free(k);
             free(copy);
             pthread_mutex_unlock(&reg_lock);
